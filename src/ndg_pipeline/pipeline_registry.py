@@ -1,0 +1,11 @@
+"""The project's pipelines, discovered from ``pipelines/``; ``kedro run`` alone runs ``ndg``."""
+
+from kedro.framework.project import find_pipelines
+from kedro.pipeline import Pipeline
+
+
+def register_pipelines() -> dict[str, Pipeline]:
+    """Every pipeline package under ``ndg_pipeline.pipelines``; a broken one fails loudly."""
+    pipelines = find_pipelines(raise_errors=True)
+    pipelines["__default__"] = pipelines["ndg"]
+    return pipelines

@@ -1,0 +1,51 @@
+"""Shared fixtures: a throw-away copy of the Kedro project (its own data folder and MLflow store)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+KEDRO = str(Path(sys.executable).with_name("kedro"))
+
+
+@pytest.fixture
+def kedro_project(tmp_path: Path) -> Path:
+    """A copy of the project's conf/ and pyproject.toml in a temp folder: runs there write only there."""
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copytree(ROOT / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
+    (project / "conf" / "local").mkdir()
+    shutil.copy(ROOT / "pyproject.toml", project / "pyproject.toml")
+    shutil.copy(ROOT / ".telemetry", project / ".telemetry")
+    return project
+
+
+def run_kedro(project: Path, *args: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run the real ``kedro`` CLI in ``project`` with telemetry off and the hub offline."""
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1", "HF_HUB_OFFLINE": "1", "MPLBACKEND": "Agg"}
+    result = subprocess.run(
+        [KEDRO, *args], cwd=project, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"kedro {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-8000:]}")
+    return result
+
+
+def mlflow_runs(project: Path):
+    """All MLflow runs in the project's sqlite store, as a DataFrame."""
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
+    return mlflow.search_runs(search_all_experiments=True)
+
+
+def versions(project: Path, relative: str) -> list[Path]:
+    """The files a versioned catalog entry saved, oldest first."""
+    entry = project / relative
+    return sorted(entry.glob(f"*/{entry.name}"))

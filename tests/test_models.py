@@ -1,0 +1,60 @@
+"""The MNIST CNN: deterministic training, safe save/load, and clear errors for unknown layers."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from ndg_pipeline.config import DataParams
+from ndg_pipeline.data import load_dataset
+from ndg_pipeline.models import build_model, load_model_file, save_model_file
+from ndg_pipeline.ndg.layers import resolve_module
+from ndg_pipeline.training import train_classifier
+
+
+def train_small(seed: int) -> torch.nn.Module:
+    splits = load_dataset(DataParams(name="mnist_sample", limit=200))
+    model = build_model({"architecture": "mnist_cnn", "num_classes": 10}, seed=seed)
+    trained, history = train_classifier(
+        model, splits.train, splits.test, epochs=1, batch_size=32, learning_rate=1e-3, weight_decay=0.01,
+        seed=seed, device=torch.device("cpu"),
+    )
+    assert len(history) == 1 and history[0]["loss"] > 0
+    return trained
+
+
+def test_same_seed_gives_identical_weights_and_another_seed_does_not():
+    first, second, other = train_small(0), train_small(0), train_small(1)
+    for name, tensor in first.state_dict().items():
+        assert torch.equal(tensor, second.state_dict()[name]), name
+    assert not torch.equal(first.state_dict()["decoder.0.weight"], other.state_dict()["decoder.0.weight"])
+
+
+def test_model_file_round_trips_without_unpickling_classes(tmp_path):
+    model = build_model({"architecture": "mnist_cnn", "num_classes": 2, "latent_dim": 8})
+    path = tmp_path / "model.pt"
+    save_model_file(model, path)
+    payload = torch.load(path, weights_only=True)
+    assert payload["config"] == {"architecture": "mnist_cnn", "num_classes": 2, "latent_dim": 8}
+    loaded = load_model_file(path)
+    assert not loaded.training
+    images = torch.randn(3, 1, 28, 28)
+    torch.testing.assert_close(loaded(images), model.eval()(images))
+    assert loaded.decoder[-1].out_features == 2 and loaded.encoder[-1].out_features == 8
+
+
+def test_missing_model_file_says_which_node_makes_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run the train node first"):
+        load_model_file(tmp_path / "nope.pt")
+
+
+def test_unknown_architecture_lists_known_ones():
+    with pytest.raises(ValueError, match="unknown architecture 'resnet'; known: mnist_cnn"):
+        build_model({"architecture": "resnet", "num_classes": 10})
+
+
+def test_unknown_layer_lists_closest_names():
+    model = build_model({"architecture": "mnist_cnn", "num_classes": 10})
+    assert resolve_module(model, "decoder.2") is model.decoder[2]
+    with pytest.raises(ValueError, match=r"'decoder.7' is not a module of MnistCnn.*decoder\.\d"):
+        resolve_module(model, "decoder.7")
