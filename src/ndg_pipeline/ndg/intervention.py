@@ -1,0 +1,582 @@
+"""Interchange intervention (spec §5, Table 5): write a counterfactual class's literals into the layer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from ndg_pipeline.batches import attention_mask_of, capped, iterate, logits_of
+from ndg_pipeline.data.splits import Split
+from ndg_pipeline.device import resolve_device
+from ndg_pipeline.ndg.binarize import threshold_value
+from ndg_pipeline.ndg.graph import (
+    CLASS_LAYER,
+    intervention_closure_graph,
+    literal_key,
+    literal_name,
+    negate,
+    parse_literal,
+    split_predicate,
+)
+from ndg_pipeline.ndg.layers import POSITIONS, Position, resolve_module
+from ndg_pipeline.ndg.recording import LABEL, PREDICTED, first_tensor, layer_of
+
+ValueMode = Literal["patch", "reference"]
+SET_TYPES = (0, 1, 2)
+OUTCOMES = ("aligned", "unchanged", "unaligned")
+RANDOM_BASELINE = "random_baseline"
+
+
+def _reach(sources: Iterable[str], neighbours: Callable[[str], Iterable[str]]) -> set[str]:
+    """Every node reachable from ``sources`` (themselves included) by following ``neighbours``."""
+    seen = set(sources)
+    frontier = list(seen)
+    while frontier:
+        for node in neighbours(frontier.pop()):
+            if node not in seen:
+                seen.add(node)
+                frontier.append(node)
+    return seen
+
+
+def _class_literal(closure: nx.DiGraph, class_index: int) -> str:
+    """The literal ``class:c``, checked to be a node so a wrong class index fails clearly."""
+    literal = literal_name(f"{CLASS_LAYER}:{class_index}", True)
+    if literal not in closure:
+        raise ValueError(f"class {class_index} has no literal {literal!r} in the graph; is it the right graph?")
+    return literal
+
+
+def intervention_set(
+    closure: nx.DiGraph, target_class: int, true_class: int | None = None, set_type: int = 0
+) -> frozenset[str]:
+    """The literals to make true so the network predicts ``target_class`` (spec §5 step 2).
+
+    ``closure`` is ``intervention_closure_graph(graph)``, so equivalent literals come along. Type 0 (the
+    paper's Q): A = ``class:c`` and its ancestors, D = A and everything reachable from A. Type 1: ``class:c``
+    and its descendants, plus the negations of ``class:y`` and its descendants. Type 2: ``class:c`` and its
+    descendants only.
+    """
+    if set_type not in SET_TYPES:
+        raise ValueError(f"set_type {set_type!r} is unknown; choose one of {SET_TYPES}.")
+    target = _class_literal(closure, target_class)
+    if set_type == 0:
+        return frozenset(_reach(_reach([target], closure.predecessors), closure.successors))
+    forward = _reach([target], closure.successors)
+    if set_type == 2:
+        return frozenset(forward)
+    if true_class is None:
+        raise ValueError("set_type 1 needs the true class (the negations of its forward closure enter).")
+    negated = {negate(literal) for literal in _reach([_class_literal(closure, true_class)], closure.successors)}
+    return frozenset(forward | negated)
+
+
+def neuron_assignments(literals: Iterable[str], layers: Iterable[str]) -> tuple[dict[str, bool], int]:
+    """Neuron predicate → value for the literals of the recorded ``layers``, and the number of contradictions.
+
+    A neuron whose literal and negation are both in the set is a contradiction: it is left out (not written)
+    and counted (spec §5 step 3). Class literals and neurons of other layers are dropped.
+    """
+    aliases = set(layers)
+    values: dict[str, set[bool]] = {}
+    for literal in sorted(literals, key=literal_key):
+        predicate, value = parse_literal(literal)
+        if split_predicate(predicate)[0] in aliases:
+            values.setdefault(predicate, set()).add(value)
+    assignment = {predicate: next(iter(seen)) for predicate, seen in values.items() if len(seen) == 1}
+    return assignment, len(values) - len(assignment)
+
+
+def _neuron_columns(activations: pd.DataFrame) -> list[str]:
+    """The neuron columns of a recorded activation table (everything but predicted and label)."""
+    return [column for column in activations.columns if column not in (PREDICTED, LABEL)]
+
+
+def _layer_means(sums: np.ndarray, counts: np.ndarray, layers: np.ndarray) -> np.ndarray:
+    """Per neuron, the pooled mean of its whole layer (NaN when the layer has no such values)."""
+    frame = pd.DataFrame({"layer": layers, "sum": sums, "count": counts}).groupby("layer", sort=False).sum()
+    pooled = frame["sum"] / frame["count"].where(frame["count"] > 0)
+    return pooled.reindex(layers).to_numpy(dtype=np.float64)
+
+
+def _fallback_means(values: np.ndarray, chosen: np.ndarray, layers: np.ndarray, limits: np.ndarray) -> np.ndarray:
+    """Mean of ``values`` where ``chosen`` per neuron, else its layer's pooled mean, else the threshold."""
+    sums = np.where(chosen, values, 0.0).sum(axis=0)
+    counts = chosen.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = sums / counts
+    means = np.where(counts > 0, means, _layer_means(sums, counts, layers))
+    return np.where(np.isnan(means), limits, means)
+
+
+def on_off_values(activations: pd.DataFrame, thresholds: Mapping[str, str | float]) -> pd.DataFrame:
+    """Per neuron, its mean train activation when on and when off: the values ``patch`` mode writes.
+
+    A neuron never on (never off) falls back to its layer's mean on (off) value, and failing that to the
+    threshold itself. Index: the neuron columns (``alias:i``); columns ``on`` and ``off``.
+    """
+    neurons = _neuron_columns(activations)
+    layers = np.array([layer_of(column) for column in neurons])
+    missing = sorted(set(layers) - set(thresholds))
+    if missing:
+        raise ValueError(f"no threshold for layer(s) {missing}; add them to binarize.thresholds.")
+    limits = np.array([threshold_value(thresholds[layer]) for layer in layers], dtype=np.float64)
+    values = activations[neurons].to_numpy(dtype=np.float64)
+    on = values > limits
+    frame = pd.DataFrame(
+        {
+            "on": _fallback_means(values, on, layers, limits),
+            "off": _fallback_means(values, ~on, layers, limits),
+        },
+        index=pd.Index(neurons, name="neuron"),
+    )
+    return frame
+
+
+def binary_values(neurons: Sequence[str]) -> pd.DataFrame:
+    """On = 1, off = 0 for every neuron: the values of ``reference`` mode (the authors' 0/1 feed)."""
+    return pd.DataFrame({"on": 1.0, "off": 0.0}, index=pd.Index(list(neurons), name="neuron"))
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The recorded neurons in one fixed order (layers in turn), with their on/off values."""
+
+    columns: tuple[str, ...]
+    slices: dict[str, slice]
+    on: np.ndarray
+    off: np.ndarray
+    positions: dict[str, int]
+
+
+def _layout(values: pd.DataFrame, aliases: Iterable[str]) -> _Layout:
+    """Order the neurons of ``aliases`` by layer and index, checking each layer is complete in ``values``."""
+    columns: list[str] = []
+    slices = {}
+    for alias in aliases:
+        names = sorted((c for c in values.index if layer_of(c) == alias), key=lambda c: split_predicate(c)[1])
+        if not names:
+            raise ValueError(f"the on/off values have no neuron of layer {alias!r}; record that layer first.")
+        if [split_predicate(name)[1] for name in names] != list(range(len(names))):
+            raise ValueError(f"the on/off values of layer {alias!r} are not neurons 0…{len(names) - 1}.")
+        slices[alias] = slice(len(columns), len(columns) + len(names))
+        columns.extend(names)
+    ordered = values.loc[columns]
+    return _Layout(
+        columns=tuple(columns),
+        slices=slices,
+        on=ordered["on"].to_numpy(dtype=np.float32),
+        off=ordered["off"].to_numpy(dtype=np.float32),
+        positions={name: index for index, name in enumerate(columns)},
+    )
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One input's writes over the layout: which neurons, which values, and how many of each kind."""
+
+    mask: np.ndarray
+    values: np.ndarray
+    set_size: int
+    contradictions: int
+
+
+def _row(layout: _Layout, assignment: Mapping[str, bool], contradictions: int) -> _Row:
+    """The dense writes of a neuron assignment (true → the neuron's on value, false → its off value)."""
+    unknown = sorted(set(assignment) - set(layout.positions))
+    if unknown:
+        raise ValueError(f"the graph names neurons the recorded layers lack: {unknown[:10]}")
+    indices = np.array([layout.positions[p] for p in assignment], dtype=np.int64)
+    turned_on = np.array(list(assignment.values()), dtype=bool)
+    return _dense_row(layout, indices, turned_on, contradictions)
+
+
+def _dense_row(layout: _Layout, indices: np.ndarray, turned_on: np.ndarray, contradictions: int) -> _Row:
+    """The dense writes of the neurons at ``indices``, each set to its on or off value."""
+    mask = np.zeros(len(layout.columns), dtype=bool)
+    values = np.zeros(len(layout.columns), dtype=np.float32)
+    mask[indices] = True
+    values[indices] = np.where(turned_on, layout.on[indices], layout.off[indices])
+    return _Row(mask, values, len(indices), contradictions)
+
+
+def draw_counterfactuals(labels: np.ndarray, num_classes: int, rng: np.random.Generator) -> np.ndarray:
+    """One counterfactual class per label, uniform over the other classes (C = 2: 1 − y, no draw)."""
+    if num_classes < 2:
+        raise ValueError(f"a counterfactual class needs at least 2 classes; the model has {num_classes}.")
+    labels = np.asarray(labels, dtype=np.int64)
+    if num_classes == 2:
+        return 1 - labels
+    drawn = rng.integers(0, num_classes - 1, size=len(labels))
+    return drawn + (drawn >= labels)
+
+
+def _token_index(output: torch.Tensor, position: Position, attention_mask: torch.Tensor | None) -> torch.Tensor:
+    """Per input, the sequence position the neurons were recorded at (``first`` or ``last``)."""
+    if position == "mean":
+        raise ValueError(
+            "position 'mean' cannot be written back: a mean over tokens has no single token to set. "
+            "Record and intervene at position 'first' or 'last'."
+        )
+    if position == "first":
+        return torch.zeros(output.shape[0], dtype=torch.long, device=output.device)
+    if attention_mask is None:
+        return torch.full((output.shape[0],), output.shape[1] - 1, dtype=torch.long, device=output.device)
+    return attention_mask.to(output.device).sum(dim=1).clamp(min=1) - 1
+
+
+def _patched(target: torch.Tensor, mask: torch.Tensor, values: torch.Tensor, threshold: float | None) -> torch.Tensor:
+    """``target`` (batch, neurons) with masked neurons replaced; binarized first when a threshold is given."""
+    if mask.shape != target.shape:
+        raise ValueError(
+            f"the layer outputs {target.shape[1]} neurons per input here but {mask.shape[1]} were recorded."
+        )
+    base = target if threshold is None else (target > threshold).to(target.dtype)
+    return torch.where(mask.to(target.device), values.to(target.device, target.dtype), base)
+
+
+def write_neurons(
+    output: torch.Tensor,
+    mask: torch.Tensor,
+    values: torch.Tensor,
+    position: Position = "first",
+    attention_mask: torch.Tensor | None = None,
+    threshold: float | None = None,
+) -> torch.Tensor:
+    """A copy of a layer's output with neurons (batch, neurons) written where ``mask`` is set.
+
+    2-D outputs are written at [:, index]; (batch, seq, features) outputs at the recorded token (``first``:
+    token 0, ``last``: the last non-padding one); larger outputs on their per-input flattening, as recorded.
+    With ``threshold`` (``reference`` mode) the neurons are first binarized (> threshold → 1, else 0).
+    """
+    if position not in POSITIONS:
+        raise ValueError(f"position {position!r} is unknown; choose one of {', '.join(POSITIONS)}.")
+    if output.dim() != 3:
+        flat = output.reshape(output.shape[0], -1)
+        return _patched(flat, mask, values, threshold).reshape(output.shape)
+    rows = torch.arange(output.shape[0], device=output.device)
+    tokens = _token_index(output, position, attention_mask)
+    written = output.clone()
+    written[rows, tokens] = _patched(output[rows, tokens], mask, values, threshold)
+    return written
+
+
+def _replace_first(output: object, tensor: torch.Tensor) -> object:
+    """The module's output with its (first) tensor replaced, tuples and lists rebuilt."""
+    if isinstance(output, tuple):
+        return (tensor, *output[1:])
+    if isinstance(output, list):
+        return [tensor, *output[1:]]
+    return tensor
+
+
+@dataclass
+class _Pending:
+    """The writes of the batch being run; empty during the clean pass."""
+
+    mask: torch.Tensor | None = None
+    values: torch.Tensor | None = None
+    attention_mask: torch.Tensor | None = None
+
+
+def _writing_hook(pending: _Pending, part: slice, position: Position, threshold: float | None) -> Callable:
+    """A forward hook writing one layer's share of the pending writes into the module's output."""
+
+    def hook(_module: nn.Module, _inputs: object, output: object) -> object:
+        if pending.mask is None or pending.values is None:
+            return None
+        tensor = first_tensor(output)
+        written = write_neurons(
+            tensor,
+            pending.mask[:, part],
+            pending.values[:, part],
+            position,
+            pending.attention_mask,
+            threshold,
+        )
+        return _replace_first(output, written)
+
+    return hook
+
+
+@dataclass(frozen=True)
+class InterventionOutcome:
+    """Per correctly classified input: its counterfactual, new prediction and outcome; with the split's size.
+
+    ``inputs`` is indexed by the input's position in the split (``input``) with columns ``label``,
+    ``counterfactual``, ``new_prediction``, ``outcome`` (aligned / unchanged / unaligned), ``set_size``
+    (neurons written) and ``contradictions``.
+    """
+
+    inputs: pd.DataFrame
+    n_inputs: int
+
+    @property
+    def n_correct(self) -> int:
+        """Correctly classified inputs, the ones intervened on."""
+        return len(self.inputs)
+
+    def percent(self, outcome: str) -> float:
+        """Share of the correctly classified inputs with this outcome, in percent (a mean over inputs)."""
+        return 100.0 * float((self.inputs["outcome"] == outcome).mean()) if self.n_correct else float("nan")
+
+
+def _outcomes(labels: np.ndarray, counterfactual: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """aligned (ĉ = c), unchanged (ĉ = y) or unaligned (anything else), per input."""
+    return np.select([new == counterfactual, new == labels], OUTCOMES[:2], OUTCOMES[2]).astype(object)
+
+
+@torch.no_grad()
+def _intervene(
+    model: nn.Module,
+    split: Split,
+    layers: Mapping[str, str],
+    position: Position,
+    layout: _Layout,
+    plan: Callable[[int, int], _Row],
+    thresholds: Mapping[str, float] | None,
+    seed: int,
+    batch_size: int,
+    max_inputs: int | None,
+    device: str | None,
+    desc: str | None,
+) -> InterventionOutcome:
+    """Per batch: a clean pass, the counterfactual draws, then one written pass; keep the correct inputs."""
+    torch_device = resolve_device(device)
+    model.eval().to(torch_device)
+    rng = np.random.default_rng(seed)
+    pending = _Pending()
+    handles = [
+        resolve_module(model, path).register_forward_hook(
+            _writing_hook(pending, layout.slices[alias], position, None if thresholds is None else thresholds[alias])
+        )
+        for alias, path in layers.items()
+    ]
+    chunks, seen = [], 0
+    try:
+        for inputs, batch_labels in iterate(capped(split, max_inputs), batch_size, torch_device, desc):
+            pending.mask = pending.values = None
+            labels = batch_labels.cpu().numpy().astype(np.int64)
+            logits = logits_of(model, inputs)
+            correct = np.flatnonzero(logits.argmax(dim=1).cpu().numpy() == labels)
+            counterfactual = draw_counterfactuals(labels[correct], logits.shape[1], rng)
+            rows = [plan(int(y), int(c)) for y, c in zip(labels[correct], counterfactual, strict=True)]
+            if rows:
+                mask = np.zeros((len(labels), len(layout.columns)), dtype=bool)
+                values = np.zeros(mask.shape, dtype=np.float32)
+                mask[correct] = np.stack([row.mask for row in rows])
+                values[correct] = np.stack([row.values for row in rows])
+                pending.mask = torch.from_numpy(mask).to(torch_device)
+                pending.values = torch.from_numpy(values).to(torch_device)
+                pending.attention_mask = attention_mask_of(inputs)
+                new = logits_of(model, inputs).argmax(dim=1).cpu().numpy()[correct]
+                chunks.append(
+                    pd.DataFrame(
+                        {
+                            "label": labels[correct],
+                            "counterfactual": counterfactual.astype(np.int64),
+                            "new_prediction": new.astype(np.int64),
+                            "outcome": _outcomes(labels[correct], counterfactual, new),
+                            "set_size": np.array([row.set_size for row in rows], dtype=np.int64),
+                            "contradictions": np.array([row.contradictions for row in rows], dtype=np.int64),
+                        },
+                        index=pd.Index(seen + correct, name="input"),
+                    )
+                )
+            seen += len(labels)
+    finally:
+        for handle in handles:
+            handle.remove()
+    if not seen:
+        raise ValueError("the split is empty: there is nothing to intervene on.")
+    return InterventionOutcome(_frame(chunks), seen)
+
+
+def _frame(chunks: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate the per-batch outcome tables (an empty, typed table when no input was correct)."""
+    if chunks:
+        return pd.concat(chunks)
+    columns = {
+        name: pd.Series(dtype=object if name == "outcome" else np.int64)
+        for name in ("label", "counterfactual", "new_prediction", "outcome", "set_size", "contradictions")
+    }
+    return pd.DataFrame(columns, index=pd.Index([], dtype=np.int64, name="input"))
+
+
+def _set_planner(closure: nx.DiGraph, layers: Iterable[str], layout: _Layout, set_type: int) -> Callable:
+    """Per (y, c), the dense writes of the intervention set, cached per c (per (y, c) for type 1)."""
+    aliases = list(layers)
+    cache: dict[tuple[int | None, int], _Row] = {}
+
+    def plan(label: int, counterfactual: int) -> _Row:
+        key = (label if set_type == 1 else None, counterfactual)
+        if key not in cache:
+            literals = intervention_set(closure, counterfactual, label, set_type)
+            cache[key] = _row(layout, *neuron_assignments(literals, aliases))
+        return cache[key]
+
+    return plan
+
+
+def _resolved_thresholds(thresholds: Mapping[str, str | float], aliases: Iterable[str]) -> dict[str, float]:
+    """The numeric threshold of every recorded layer."""
+    missing = sorted(set(aliases) - set(thresholds))
+    if missing:
+        raise ValueError(f"no threshold for layer(s) {missing}; add them to binarize.thresholds.")
+    return {alias: threshold_value(thresholds[alias]) for alias in aliases}
+
+
+def run_intervention(
+    model: nn.Module,
+    split: Split,
+    layers: Mapping[str, str],
+    position: Position,
+    graph: nx.DiGraph,
+    thresholds: Mapping[str, str | float],
+    values: pd.DataFrame,
+    mode: ValueMode = "patch",
+    set_type: int = 0,
+    seed: int = 0,
+    batch_size: int = 512,
+    max_inputs: int | None = None,
+    device: str | None = None,
+    desc: str | None = None,
+) -> InterventionOutcome:
+    """Make each correctly classified input's network predict a seeded counterfactual class via the graph.
+
+    ``values`` holds the on/off value written per neuron (``on_off_values`` for ``patch``, ``binary_values``
+    for ``reference``); ``reference`` mode also binarizes the whole recorded layer (> threshold → 1, else 0)
+    before writing, as the authors' code did. ``graph`` is the dependency graph; equivalences are linked here.
+    """
+    if mode not in ("patch", "reference"):
+        raise ValueError(f"mode {mode!r} is unknown; choose 'patch' or 'reference'.")
+    layout = _layout(values, layers)
+    limits = _resolved_thresholds(thresholds, layers) if mode == "reference" else None
+    plan = _set_planner(intervention_closure_graph(graph), layers, layout, set_type)
+    return _intervene(model, split, layers, position, layout, plan, limits, seed, batch_size, max_inputs, device, desc)
+
+
+def random_baseline(
+    model: nn.Module,
+    split: Split,
+    layers: Mapping[str, str],
+    position: Position,
+    graph: nx.DiGraph,
+    values: pd.DataFrame,
+    set_type: int = 0,
+    seed: int = 0,
+    batch_size: int = 512,
+    max_inputs: int | None = None,
+    device: str | None = None,
+    desc: str | None = None,
+) -> InterventionOutcome:
+    """Control: per correct input, as many random neurons as its real set writes, each randomly on or off.
+
+    Same counterfactual draws as ``run_intervention`` with this seed; the neurons and their on/off values come
+    from a second generator seeded by (seed, 1); written in ``patch`` mode with ``values``.
+    """
+    layout = _layout(values, layers)
+    real = _set_planner(intervention_closure_graph(graph), layers, layout, set_type)
+    rng = np.random.default_rng([seed, 1])
+
+    def plan(label: int, counterfactual: int) -> _Row:
+        size = real(label, counterfactual).set_size
+        indices = rng.choice(len(layout.columns), size=size, replace=False)
+        return _dense_row(layout, indices, rng.random(size) < 0.5, 0)
+
+    return _intervene(model, split, layers, position, layout, plan, None, seed, batch_size, max_inputs, device, desc)
+
+
+def summarize(outcome: InterventionOutcome, split_name: str, mode: str, num_neurons: int) -> dict:
+    """One Table-5 row: outcome percentages over correct inputs, accuracy, contradictions and set sizes."""
+    inputs = outcome.inputs
+    mean_set_size = float(inputs["set_size"].mean()) if outcome.n_correct else float("nan")
+    return {
+        "split": split_name,
+        "mode": mode,
+        **{name: outcome.percent(name) for name in OUTCOMES},
+        "model_accuracy": 100.0 * outcome.n_correct / outcome.n_inputs,
+        "mean_contradictions": float(inputs["contradictions"].mean()) if outcome.n_correct else float("nan"),
+        "mean_set_size": mean_set_size,
+        "set_fraction": mean_set_size / num_neurons,
+        "n_correct": outcome.n_correct,
+        "n_inputs": outcome.n_inputs,
+    }
+
+
+def per_class_table(outcome: InterventionOutcome) -> pd.DataFrame:
+    """Outcome percentages, set sizes and contradictions per counterfactual class."""
+    inputs = outcome.inputs
+    shares = pd.crosstab(inputs["counterfactual"], inputs["outcome"], normalize="index") * 100.0
+    table = pd.DataFrame(
+        {
+            "n": inputs.groupby("counterfactual").size(),
+            **{name: shares.get(name, 0.0) for name in OUTCOMES},
+            "mean_set_size": inputs.groupby("counterfactual")["set_size"].mean(),
+            "mean_contradictions": inputs.groupby("counterfactual")["contradictions"].mean(),
+        }
+    )
+    return table.rename_axis("counterfactual").reset_index().astype({"counterfactual": np.int64, "n": np.int64})
+
+
+def intervention_report(
+    model: nn.Module,
+    splits: Mapping[str, Split],
+    layers: Mapping[str, str],
+    position: Position,
+    graph: nx.DiGraph,
+    thresholds: Mapping[str, str | float],
+    train_activations: pd.DataFrame,
+    value_modes: Sequence[ValueMode] = ("patch", "reference"),
+    set_type: int = 0,
+    seed: int = 0,
+    batch_size: int = 512,
+    max_inputs: int | None = None,
+    device: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Table 5 (one row per split × mode, plus ``random_baseline``) and the per-class table of every run."""
+    patch_values = on_off_values(train_activations, thresholds)
+    mode_values = {"patch": patch_values, "reference": binary_values(patch_values.index)}
+    num_neurons = len(_layout(patch_values, layers).columns)
+    common = {"set_type": set_type, "seed": seed, "batch_size": batch_size, "max_inputs": max_inputs}
+    rows, classes = [], []
+    for split_name, split in splits.items():
+        runs = {
+            mode: run_intervention(
+                model,
+                split,
+                layers,
+                position,
+                graph,
+                thresholds,
+                mode_values[mode],
+                mode,
+                device=device,
+                desc=f"intervene {split_name} {mode}",
+                **common,
+            )
+            for mode in value_modes
+        }
+        runs[RANDOM_BASELINE] = random_baseline(
+            model,
+            split,
+            layers,
+            position,
+            graph,
+            patch_values,
+            device=device,
+            desc=f"intervene {split_name} random",
+            **common,
+        )
+        for mode, outcome in runs.items():
+            rows.append(summarize(outcome, split_name, mode, num_neurons))
+            classes.append(per_class_table(outcome).assign(split=split_name, mode=mode))
+    per_class = pd.concat(classes, ignore_index=True)
+    return pd.DataFrame(rows), per_class[["split", "mode", *per_class.columns[:-2]]]

@@ -1,0 +1,418 @@
+"""Tests for the interchange intervention on tiny hand-weighted networks and hand-made graphs."""
+
+import math
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from ndg_pipeline.data.splits import Split
+from ndg_pipeline.ndg.graph import intervention_closure_graph, literal_name, negate
+from ndg_pipeline.ndg.intervention import (
+    binary_values,
+    draw_counterfactuals,
+    intervention_report,
+    intervention_set,
+    neuron_assignments,
+    on_off_values,
+    per_class_table,
+    random_baseline,
+    run_intervention,
+    summarize,
+    write_neurons,
+)
+from ndg_pipeline.ndg.recording import record_activations
+
+LAYERS = {"hidden": "hidden"}
+THRESHOLDS = {"hidden": "pre_activation"}
+
+
+class TinyNet(nn.Module):
+    """hidden = x (identity Linear, recorded pre-ReLU); class c's logit is 10·relu(hidden c), class C−1 +0.1.
+
+    An extra neuron (index C, when present) pushes class C−1 by 100, so it decides whenever it is on.
+    """
+
+    def __init__(self, num_classes: int, extra: bool = False) -> None:
+        super().__init__()
+        width = num_classes + int(extra)
+        self.hidden = nn.Linear(width, width)
+        self.head = nn.Linear(width, num_classes)
+        with torch.no_grad():
+            self.hidden.weight.copy_(torch.eye(width))
+            self.hidden.bias.zero_()
+            self.head.weight.zero_()
+            self.head.weight[:, :num_classes] = 10 * torch.eye(num_classes)
+            if extra:
+                self.head.weight[num_classes - 1, num_classes] = 100.0
+            self.head.bias.zero_()
+            self.head.bias[num_classes - 1] = 0.1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(torch.relu(self.hidden(x)))
+
+
+def one_hot_split(labels: list[int], width: int, shown: list[int] | None = None) -> Split:
+    """Inputs 2·e_shown − 1 (neuron `shown` on, the rest off) labelled `labels`."""
+    shown = labels if shown is None else shown
+    x = 2 * torch.eye(width)[shown] - 1
+    return Split(TensorDataset(x, torch.tensor(labels)))
+
+
+def literal_nodes(predicates: list[str]) -> list[tuple[str, dict]]:
+    """Both literals of each predicate with the graph's node attributes."""
+    nodes = []
+    for predicate in predicates:
+        layer, index = predicate.rsplit(":", 1)
+        for value in (True, False):
+            attributes = {"predicate": predicate, "value": value, "is_class": layer == "class"}
+            nodes.append((literal_name(predicate, value), {**attributes, "layer": layer, "index": int(index)}))
+    return nodes
+
+
+def hand_graph(predicates: list[str], edges: list[tuple[str, str]], equivalences=()) -> nx.DiGraph:
+    """A dependency graph over all literals of `predicates` with the given edges and equivalent pairs."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(literal_nodes(predicates))
+    graph.add_edges_from(edges, kind="mined")
+    graph.graph["equivalences"] = [
+        {"a": a, "b": b, "negated": negated, "agreement": 1.0} for a, b, negated in equivalences
+    ]
+    return graph
+
+
+def with_contrapositives(edges: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Each edge p → q and its contrapositive ¬q → ¬p."""
+    return [pair for p, q in edges for pair in ((p, q), (negate(q), negate(p)))]
+
+
+def class_graph(num_classes: int, width: int, equivalent_zero: bool = False, extra_edges=()) -> nx.DiGraph:
+    """hidden:c → class:c and class:c → ¬hidden:k (k ≠ c), with contrapositives; optionally hidden:0 ≡ class:0."""
+    edges = [(f"hidden:{c}", f"class:{c}") for c in range(num_classes) if not (equivalent_zero and c == 0)]
+    edges += [(f"class:{c}", f"¬hidden:{k}") for c in range(num_classes) for k in range(num_classes) if k != c]
+    predicates = [f"class:{c}" for c in range(num_classes)] + [f"hidden:{i}" for i in range(width)]
+    equivalences = [("hidden:0", "class:0", False)] if equivalent_zero else []
+    return hand_graph(predicates, with_contrapositives(edges) + list(extra_edges), equivalences)
+
+
+def patch_values(model: nn.Module, split: Split) -> pd.DataFrame:
+    """The on/off values of the recorded layer on `split`."""
+    return on_off_values(record_activations(model, split, LAYERS, desc=None), THRESHOLDS)
+
+
+def intervene(model, split, graph, mode="patch", **options):
+    """run_intervention on the recorded `hidden` layer with the matching values."""
+    values = patch_values(model, split)
+    values = values if mode == "patch" else binary_values(values.index)
+    options = {"batch_size": 16, **options}
+    return run_intervention(model, split, LAYERS, "first", graph, THRESHOLDS, values, mode, **options)
+
+
+@pytest.fixture
+def four_classes():
+    labels = [c for c in range(4) for _ in range(15)]
+    return TinyNet(4), one_hot_split(labels, 4)
+
+
+# --- intervention sets -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def chain_closure():
+    edges = with_contrapositives(
+        [
+            ("a:0", "a:1"),
+            ("a:1", "class:1"),
+            ("class:1", "a:2"),
+            ("a:0", "¬a:4"),
+            ("class:0", "a:3"),
+        ]
+    )
+    predicates = ["class:0", "class:1"] + [f"a:{i}" for i in range(6)]
+    return intervention_closure_graph(hand_graph(predicates, edges, [("a:2", "a:5", True)]))
+
+
+def test_type_0_set_holds_ancestors_their_descendants_and_equivalents(chain_closure):
+    assert intervention_set(chain_closure, 1) == {"class:1", "a:1", "a:0", "¬a:4", "a:2", "¬a:5"}
+    assert intervention_set(chain_closure, 0, true_class=1) == {"class:0", "a:3"}
+
+
+def test_type_1_and_type_2_sets(chain_closure):
+    assert intervention_set(chain_closure, 1, set_type=2) == {"class:1", "a:2", "¬a:5"}
+    assert intervention_set(chain_closure, 1, 0, set_type=1) == {"class:1", "a:2", "¬a:5", "¬class:0", "¬a:3"}
+    with pytest.raises(ValueError, match="true class"):
+        intervention_set(chain_closure, 1, set_type=1)
+    with pytest.raises(ValueError, match="set_type"):
+        intervention_set(chain_closure, 1, set_type=3)
+    with pytest.raises(ValueError, match="class:7"):
+        intervention_set(chain_closure, 7)
+
+
+def test_neuron_assignments_drop_contradictions_classes_and_other_layers():
+    literals = {"hidden:0", "¬hidden:0", "hidden:1", "¬hidden:2", "class:0", "¬class:1", "other:3"}
+    assert neuron_assignments(literals, ["hidden"]) == ({"hidden:1": True, "hidden:2": False}, 1)
+    assert neuron_assignments(literals, ["hidden", "other"]) == (
+        {"hidden:1": True, "hidden:2": False, "other:3": True},
+        1,
+    )
+
+
+# --- values ------------------------------------------------------------------------------------------------
+
+
+def test_on_off_values_fall_back_to_the_layer_then_the_threshold():
+    activations = pd.DataFrame(
+        {
+            "a:0": [2.0, 4.0, -1.0, -3.0],
+            "a:1": [-1.0, -1.0, -1.0, -1.0],
+            "a:2": [1.0, -5.0, 6.0, -1.0],
+            "b:0": [0.1, 0.2, 0.3, 0.4],
+            "predicted": [0, 1, 0, 1],
+            "label": [0, 1, 1, 1],
+        }
+    )
+    values = on_off_values(activations, {"a": "pre_activation", "b": "sigmoid"})
+    assert list(values.index) == ["a:0", "a:1", "a:2", "b:0"]
+    assert values.loc["a:0"].tolist() == [3.0, -2.0]
+    assert values.loc["a:1"].tolist() == [3.25, -1.0]  # never on: the pooled on-mean of layer a
+    assert values.loc["a:2"].tolist() == [3.5, -3.0]
+    assert values.loc["b:0", "on"] == 0.5 and values.loc["b:0", "off"] == pytest.approx(0.25)
+    with pytest.raises(ValueError, match="threshold"):
+        on_off_values(activations, {"a": "pre_activation"})
+
+
+def test_binary_values_are_one_and_zero():
+    assert binary_values(["x:0", "x:1"]).to_dict("index") == {
+        "x:0": {"on": 1.0, "off": 0.0},
+        "x:1": {"on": 1.0, "off": 0.0},
+    }
+
+
+# --- writing -----------------------------------------------------------------------------------------------
+
+
+def test_write_neurons_writes_index_zero_and_leaves_the_rest():
+    output = torch.tensor([[5.0, 6.0, 7.0], [8.0, 9.0, 10.0]])
+    mask = torch.tensor([[True, False, False], [False, False, True]])
+    values = torch.tensor([[-1.0, 0.0, 0.0], [0.0, 0.0, -2.0]])
+    written = write_neurons(output, mask, values)
+    assert written.tolist() == [[-1.0, 6.0, 7.0], [8.0, 9.0, -2.0]]
+    assert output[0, 0] == 5.0  # the module's own output is not modified
+
+
+def test_write_neurons_reference_binarizes_the_whole_layer_first():
+    output = torch.tensor([[0.3, -2.0, 5.0, 0.0]])
+    mask = torch.tensor([[False, True, False, False]])
+    written = write_neurons(output, mask, torch.ones(1, 4), threshold=0.0)
+    assert written.tolist() == [[1.0, 1.0, 1.0, 0.0]]
+
+
+def test_write_neurons_on_a_sequence_writes_only_the_recorded_token():
+    output = torch.arange(24, dtype=torch.float32).reshape(2, 3, 4)
+    mask = torch.tensor([[True, False, True, False]] * 2)
+    values = torch.full((2, 4), -1.0)
+    first = write_neurons(output, mask, values, "first")
+    assert torch.equal(first[:, 1:], output[:, 1:])
+    assert first[:, 0].tolist() == [[-1.0, 1.0, -1.0, 3.0], [-1.0, 13.0, -1.0, 15.0]]
+    last = write_neurons(output, mask, values, "last", attention_mask=torch.tensor([[1, 1, 0], [1, 1, 1]]))
+    changed = (last != output).any(dim=2)
+    assert changed.tolist() == [[False, True, False], [False, False, True]]
+    with pytest.raises(ValueError, match="mean"):
+        write_neurons(output, mask, values, "mean")
+    with pytest.raises(ValueError, match="3 were recorded"):
+        write_neurons(output, mask[:, :3], values[:, :3], "first")
+
+
+class TupleEncoder(nn.Module):
+    """An identity Linear over (batch, seq, features) that returns a tuple, like transformer blocks do."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.proj = nn.Linear(width, width)
+        with torch.no_grad():
+            self.proj.weight.copy_(torch.eye(width))
+            self.proj.bias.zero_()
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, str]:
+        return self.proj(x), "attention"
+
+
+class SequenceNet(nn.Module):
+    """A TinyNet whose recorded layer sees token sequences; the head reads the first token."""
+
+    def __init__(self, num_classes: int) -> None:
+        super().__init__()
+        self.hidden = TupleEncoder(num_classes)
+        self.head = TinyNet(num_classes).head
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        states, _ = self.hidden(x)
+        return self.head(torch.relu(states[:, 0]))
+
+
+def test_sequence_model_with_tuple_output_is_intervened_at_the_first_token():
+    labels = [c for c in range(3) for _ in range(5)]
+    tokens = (2 * torch.eye(3)[labels] - 1).unsqueeze(1).repeat(1, 4, 1)
+    tokens[:, 1:] = 7.0  # later tokens are never read by the head
+    split, model = Split(TensorDataset(tokens, torch.tensor(labels))), SequenceNet(3)
+    graph = class_graph(3, 3)
+    outcome = intervene(model, split, graph)
+    assert outcome.percent("aligned") == 100.0 and outcome.n_correct == 15
+    with pytest.raises(ValueError, match="mean"):
+        run_intervention(model, split, LAYERS, "mean", graph, THRESHOLDS, patch_values(model, split))
+
+
+# --- whole runs --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["patch", "reference"])
+@pytest.mark.parametrize("equivalent_zero", [False, True])
+def test_the_class_graph_aligns_every_correct_input(four_classes, mode, equivalent_zero):
+    model, split = four_classes
+    outcome = intervene(model, split, class_graph(4, 4, equivalent_zero), mode)
+    frame = outcome.inputs
+    assert outcome.percent("aligned") == 100.0
+    assert (frame["new_prediction"] == frame["counterfactual"]).all()
+    assert (frame["set_size"] == 4).all() and (frame["contradictions"] == 0).all()
+    assert (frame["counterfactual"] == 0).any()  # neuron 0 had to be written for these
+
+
+@pytest.mark.parametrize("mode", ["patch", "reference"])
+def test_an_empty_graph_leaves_every_prediction_unchanged(four_classes, mode):
+    model, split = four_classes
+    empty = hand_graph([f"class:{c}" for c in range(4)] + [f"hidden:{i}" for i in range(4)], [])
+    outcome = intervene(model, split, empty, mode)
+    assert outcome.percent("unchanged") == 100.0 and (outcome.inputs["set_size"] == 0).all()
+
+
+def test_type_1_sets_count_contradictions_and_still_align(four_classes):
+    model, split = four_classes
+    frame = intervene(model, split, class_graph(4, 4), set_type=1).inputs
+    assert (frame["outcome"] == "aligned").all()
+    assert (frame["set_size"] == 2).all() and (frame["contradictions"] == 2).all()
+
+
+def test_a_contradictory_neuron_is_left_alone_and_counted():
+    model, labels = TinyNet(4, extra=True), [c for c in range(4) for _ in range(15)]
+    x = 2 * torch.eye(5)[labels] - 1
+    x[torch.tensor(labels) == 3, 4] = 1.0  # the extra neuron is on exactly for class 3
+    split = Split(TensorDataset(x, torch.tensor(labels)))
+    graph = class_graph(4, 5, extra_edges=[("class:2", "hidden:4"), ("class:2", "¬hidden:4")])
+    frame = intervene(model, split, graph).inputs
+    to_two = frame["counterfactual"] == 2
+    assert (frame.loc[to_two, "contradictions"] == 1).all() and (frame.loc[~to_two, "contradictions"] == 0).all()
+    assert (frame["set_size"] == 4).all()
+    from_three = frame["label"] == 3
+    assert (from_three & to_two).any() and (~from_three & to_two).any()
+    assert (frame.loc[from_three & to_two, "outcome"] == "unchanged").all()  # hidden:4 stayed on
+    assert (frame.loc[~from_three & to_two, "outcome"] == "aligned").all()  # hidden:4 stayed off
+
+
+def test_only_correct_inputs_are_intervened(four_classes):
+    model, _ = four_classes
+    labels, shown = [0, 1, 2, 3, 0, 0, 2], [0, 1, 2, 3, 1, 1, 2]
+    outcome = intervene(model, one_hot_split(labels, 4, shown), class_graph(4, 4))
+    assert outcome.n_inputs == 7 and outcome.n_correct == 5
+    assert list(outcome.inputs.index) == [0, 1, 2, 3, 6]
+    summary = summarize(outcome, "test", "patch", 4)
+    assert summary["model_accuracy"] == pytest.approx(500 / 7) and summary["n_correct"] == 5
+    assert summary["aligned"] == 100.0 and summary["set_fraction"] == 1.0
+
+
+def test_counterfactual_draws_are_seeded_and_never_the_label():
+    labels = np.arange(1000) % 5
+    first = draw_counterfactuals(labels, 5, np.random.default_rng(3))
+    assert np.array_equal(first, draw_counterfactuals(labels, 5, np.random.default_rng(3)))
+    assert (first != labels).all() and set(first) == set(range(5))
+    rng = np.random.default_rng(3)
+    assert draw_counterfactuals(np.array([0, 1, 1]), 2, rng).tolist() == [1, 0, 0]
+    assert rng.integers(0, 4, size=20).tolist() == np.random.default_rng(3).integers(0, 4, size=20).tolist()
+    with pytest.raises(ValueError, match="2 classes"):
+        draw_counterfactuals(labels, 1, rng)
+
+
+def test_draws_do_not_depend_on_the_batch_size(four_classes):
+    model, split = four_classes
+    small = intervene(model, split, class_graph(4, 4), seed=5, batch_size=7).inputs
+    large = intervene(model, split, class_graph(4, 4), seed=5, batch_size=64).inputs
+    pd.testing.assert_frame_equal(small, large)
+    other = intervene(model, split, class_graph(4, 4), seed=6).inputs
+    assert not other["counterfactual"].equals(small["counterfactual"])
+
+
+def test_two_classes_flip_the_label():
+    model, split = TinyNet(2), one_hot_split([0, 1, 1, 0, 1], 2)
+    frame = intervene(model, split, class_graph(2, 2)).inputs
+    assert (frame["counterfactual"] == 1 - frame["label"]).all()
+    assert (frame["outcome"] == "aligned").all()
+
+
+def test_per_class_table_adds_up_to_the_summary(four_classes):
+    model, split = four_classes
+    outcome = random_baseline(model, split, LAYERS, "first", class_graph(4, 4), patch_values(model, split))
+    table, summary = per_class_table(outcome), summarize(outcome, "train", "random_baseline", 4)
+    assert table["n"].sum() == summary["n_correct"] == 60
+    for name in ("aligned", "unchanged", "unaligned"):
+        assert (table[name] * table["n"]).sum() / 60 == pytest.approx(summary[name])
+    assert np.allclose(table[["aligned", "unchanged", "unaligned"]].sum(axis=1), 100.0)
+    assert list(table.columns) == [
+        "counterfactual",
+        "n",
+        "aligned",
+        "unchanged",
+        "unaligned",
+        "mean_set_size",
+        "mean_contradictions",
+    ]
+
+
+def test_random_baseline_is_seeded_and_matches_the_set_sizes(four_classes):
+    model, split = four_classes
+    graph, values = class_graph(4, 4), patch_values(model, split)
+    args = (model, split, LAYERS, "first", graph, values)
+    first, again = random_baseline(*args, seed=2), random_baseline(*args, seed=2)
+    pd.testing.assert_frame_equal(first.inputs, again.inputs)
+    real = intervene(model, split, graph, seed=2).inputs
+    pd.testing.assert_series_equal(first.inputs["counterfactual"], real["counterfactual"])
+    pd.testing.assert_series_equal(first.inputs["set_size"], real["set_size"])
+    assert first.percent("aligned") < 100.0
+
+
+def test_intervention_report_has_a_row_per_split_and_mode(four_classes):
+    model, split = four_classes
+    activations = record_activations(model, split, LAYERS, desc=None)
+    summary, per_class = intervention_report(
+        model, {"train": split, "test": split}, LAYERS, "first", class_graph(4, 4), THRESHOLDS, activations
+    )
+    assert list(zip(summary["split"], summary["mode"], strict=True)) == [
+        (split_name, mode) for split_name in ("train", "test") for mode in ("patch", "reference", "random_baseline")
+    ]
+    assert list(summary.columns) == [
+        "split",
+        "mode",
+        "aligned",
+        "unchanged",
+        "unaligned",
+        "model_accuracy",
+        "mean_contradictions",
+        "mean_set_size",
+        "set_fraction",
+        "n_correct",
+        "n_inputs",
+    ]
+    assert (summary.loc[summary["mode"] != "random_baseline", "aligned"] == 100.0).all()
+    assert list(per_class.columns[:3]) == ["split", "mode", "counterfactual"]
+    assert per_class.groupby(["split", "mode"])["n"].sum().eq(60).all()
+
+
+def test_summary_of_no_correct_input_is_nan(four_classes):
+    model, _ = four_classes
+    outcome = intervene(model, one_hot_split([1, 2], 4, [0, 0]), class_graph(4, 4))
+    summary = summarize(outcome, "test", "patch", 4)
+    assert summary["n_correct"] == 0 and summary["model_accuracy"] == 0.0
+    assert math.isnan(summary["aligned"]) and math.isnan(summary["mean_set_size"])
+    assert per_class_table(outcome).empty
