@@ -1,0 +1,79 @@
+"""Figures of the report as base64 PNG data URIs (matplotlib's Agg canvas), so the HTML page stays self-contained."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+ACCURACY_CLIP = 1e-6  # accuracies are clipped into [1e-6, 1 − 1e-6] before the logit, so 0% and 100% stay finite
+SPLIT_STYLES = {"train": ("tab:blue", "o"), "test": ("tab:orange", "s")}
+
+
+def _figure(height: float) -> tuple[Figure, tuple[Axes, Axes]]:
+    """A two-panel figure sharing its x axis, on an Agg canvas (no pyplot: no global backend or figure state)."""
+    figure = Figure(figsize=(10, height), layout="constrained")
+    FigureCanvasAgg(figure)
+    left, right = figure.subplots(1, 2, sharex=True)
+    return figure, (left, right)
+
+
+def _data_uri(figure: Figure) -> str:
+    """Encode a figure as a PNG data URI."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def logit(accuracy: pd.Series) -> pd.Series:
+    """log(p / (1 − p)) of accuracies clipped by ACCURACY_CLIP, so 0 and 1 map to finite values."""
+    clipped = accuracy.clip(ACCURACY_CLIP, 1.0 - ACCURACY_CLIP)
+    return np.log(clipped / (1.0 - clipped))
+
+
+def sweep_is_clipped(sweep: pd.DataFrame) -> bool:
+    """Whether any sweep accuracy lies outside [ACCURACY_CLIP, 1 − ACCURACY_CLIP], so its caption must say so."""
+    accuracies = sweep[[f"{split}_accuracy" for split in SPLIT_STYLES]]
+    return bool(((accuracies < ACCURACY_CLIP) | (accuracies > 1.0 - ACCURACY_CLIP)).any(axis=None))
+
+
+def alpha_sweep_figure(sweep: pd.DataFrame, run_alpha: float | None = None) -> str:
+    """Figure 3 style: logit of mean edge accuracy per split, and the edge count, against α on a log axis."""
+    figure, (accuracy_axis, edges_axis) = _figure(3.6)
+    for split, (color, marker) in SPLIT_STYLES.items():
+        kept = sweep.dropna(subset=[f"{split}_accuracy"])
+        accuracy_axis.plot(kept["alpha"], logit(kept[f"{split}_accuracy"]), color=color, marker=marker, label=split)
+    edges_axis.plot(sweep["alpha"], sweep["edges"], color="black", marker="o", label="edges")
+    accuracy_axis.set_ylabel("logit(mean edge accuracy)")
+    edges_axis.set_ylabel("number of edges")
+    for axis in (accuracy_axis, edges_axis):
+        if run_alpha is not None:
+            axis.axvline(run_alpha, color="grey", linestyle="--", linewidth=1, label=f"this run: α = {run_alpha:g}")
+        axis.set_xscale("log")
+        axis.set_xlabel("α (log scale)")
+        axis.grid(True, alpha=0.3)
+        axis.legend()
+    return _data_uri(figure)
+
+
+def training_figure(history: pd.DataFrame) -> str:
+    """Training loss and train/test accuracy (percent) per epoch, to show whether the model converged."""
+    figure, (loss_axis, accuracy_axis) = _figure(3.2)
+    loss_axis.plot(history["epoch"], history["loss"], color="black", marker="o")
+    loss_axis.set_ylabel("training loss")
+    for split, (color, marker) in SPLIT_STYLES.items():
+        accuracy_axis.plot(
+            history["epoch"], 100.0 * history[f"{split}_accuracy"], color=color, marker=marker, label=split
+        )
+    accuracy_axis.set_ylabel("accuracy (%)")
+    accuracy_axis.legend()
+    for axis in (loss_axis, accuracy_axis):
+        axis.set_xlabel("epoch")
+        axis.grid(True, alpha=0.3)
+        axis.xaxis.get_major_locator().set_params(integer=True)
+    return _data_uri(figure)

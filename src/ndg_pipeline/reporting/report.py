@@ -1,0 +1,447 @@
+"""Render a run's results as one self-contained HTML page, with the paper's numbers beside ours."""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from numbers import Integral
+from typing import Any
+
+import jinja2
+import pandas as pd
+from markupsafe import Markup
+
+from ndg_pipeline.ndg.graph import literal_name
+from ndg_pipeline.reporting.figures import alpha_sweep_figure, sweep_is_clipped, training_figure
+from ndg_pipeline.reporting.paper import PAPER_ALPHA, paper_dataset, paper_rows
+
+MISSING = "–"
+SPLITS = ("train", "test")
+MODE_LABELS = {
+    "patch": "patch values",
+    "reference": "reference values",
+    "random_baseline": "random-set baseline",
+}
+
+
+@dataclass
+class ReportContext:
+    """Everything one run's report shows; the Kedro node fills it from the pipeline's outputs."""
+
+    title: str
+    dataset: dict[str, Any]
+    parameters: dict[str, Any]
+    training_history: pd.DataFrame
+    graph_statistics: dict[str, float]
+    alpha_sweep: pd.DataFrame
+    alpha: float
+    intervention: pd.DataFrame
+    intervention_per_class: pd.DataFrame
+    drawings: dict[str, str]
+    top_edges: pd.DataFrame
+    run_info: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One table row of formatted cells; css_class marks the paper's rows and the run's α."""
+
+    cells: list[str]
+    css_class: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table ready for the template: column headers, optional grouped headers above them, rows."""
+
+    columns: list[str]
+    rows: list[Row]
+    groups: list[tuple[str, int]] = field(default_factory=list)
+
+
+def is_missing(value: Any) -> bool:
+    """Whether a scalar is None or NaN (shown as "–")."""
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def format_percent(value: Any) -> str:
+    """A value already in percent, with 2 decimals."""
+    return MISSING if is_missing(value) else f"{float(value):.2f}"
+
+
+def format_fraction(value: Any) -> str:
+    """A fraction in [0, 1] shown as a percent with 2 decimals (the only arithmetic the report does)."""
+    return MISSING if is_missing(value) else f"{100.0 * float(value):.2f}"
+
+
+def format_exact(value: Any) -> str:
+    """A count or α exactly: a plain integer when it is one (no separators, copyable), else the float's repr."""
+    if is_missing(value):
+        return MISSING
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def format_decimal(value: Any) -> str:
+    """A mean or ratio with 2 decimals."""
+    return MISSING if is_missing(value) else f"{float(value):.2f}"
+
+
+def format_flag(value: Any) -> str:
+    """A 0/1 statistic as yes/no."""
+    return MISSING if is_missing(value) else ("yes" if value else "no")
+
+
+def format_value(value: Any) -> str:
+    """A parameter or metadata value as written in the configuration (floats exact, lists comma-joined)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if value is None:
+        return "null"
+    if isinstance(value, list | tuple):
+        return ", ".join(format_value(item) for item in value)
+    if isinstance(value, float):
+        return MISSING if math.isnan(value) else repr(value)
+    return str(value)
+
+
+GRAPH_STATISTICS: dict[str, tuple[str, Callable[[Any], str]]] = {
+    "edges": ("edges (directed; every accepted p → q with its contrapositive ¬q → ¬p)", format_exact),
+    "mined_edges": ("mined edges (accepted p → q, contrapositives not counted)", format_exact),
+    "equivalent_pairs": ("equivalent predicate pairs (kept apart from the edges)", format_exact),
+    "constants": ("constant predicates (prior < 1e-4 or > 1 − 1e-4; in no edge)", format_exact),
+    "literals": ("literals (two per predicate)", format_exact),
+    "isolated_literals": ("isolated literals (in no edge)", format_exact),
+    "mean_degree": ("mean degree (in + out) of non-isolated literals", format_decimal),
+    "longest_path": ("longest path, in edges (– when the graph has a cycle)", format_exact),
+    "acyclic": ("acyclic", format_flag),
+    "weakly_connected_components": ("weakly connected components of non-isolated literals", format_exact),
+    "mean_train_accuracy": ("mean edge accuracy, train split (%)", format_fraction),
+    "mean_test_accuracy": ("mean edge accuracy, test split (%)", format_fraction),
+}
+
+
+def flatten(nested: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested parameters as dotted keys (`train.learning_rate`), dictionaries only; lists stay values."""
+    flat: dict[str, Any] = {}
+    for key, value in nested.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            flat |= flatten(value, f"{name}.")
+        else:
+            flat[name] = value
+    return flat
+
+
+def key_value_table(values: Mapping[str, Any], header: tuple[str, str]) -> Table:
+    """Two-column table of names and formatted values."""
+    return Table(list(header), [Row([str(key), format_value(value)]) for key, value in values.items()])
+
+
+def parameter_tables(parameters: Mapping[str, Any]) -> dict[str, Table]:
+    """One small table per top-level parameter group, keys flattened within the group."""
+    return {
+        group: key_value_table(flatten(values) if isinstance(values, Mapping) else {group: values}, ("key", "value"))
+        for group, values in parameters.items()
+    }
+
+
+def statistics_table(statistics: Mapping[str, float]) -> Table:
+    """The graph statistics with their meaning; unknown keys follow, as given."""
+    rows = [
+        Row([label, formatter(statistics[key])])
+        for key, (label, formatter) in GRAPH_STATISTICS.items()
+        if key in statistics
+    ]
+    rows += [Row([key, format_value(value)]) for key, value in statistics.items() if key not in GRAPH_STATISTICS]
+    return Table(["statistic", "value"], rows)
+
+
+def paper_label(dataset_name: str, table: str) -> str:
+    """Row label for the paper's numbers, naming the paper's dataset and its α."""
+    name = paper_dataset(dataset_name)
+    return f"paper, {table} ({name}, α = {format_exact(PAPER_ALPHA[name])})"
+
+
+def edge_accuracy_table(context: ReportContext) -> Table:
+    """Table 3 style: edges and mean train/test edge accuracy, ours and (if any) the paper's "original"."""
+    statistics = context.graph_statistics
+    dataset_name = context.dataset["name"]
+    rows = [
+        Row(
+            [
+                f"this run ({dataset_name}, α = {format_exact(context.alpha)})",
+                format_exact(statistics.get("edges")),
+                format_fraction(statistics.get("mean_train_accuracy")),
+                format_fraction(statistics.get("mean_test_accuracy")),
+            ]
+        )
+    ]
+    rows += [
+        Row(
+            [
+                paper_label(dataset_name, "Table 3 original"),
+                format_exact(paper["original_edges"]),
+                format_percent(paper["original_train"]),
+                format_percent(paper["original_test"]),
+            ],
+            "paper",
+        )
+        for paper in paper_rows("table3", dataset_name).to_dict("records")
+    ]
+    return Table(["", "edges", "train accuracy (%)", "test accuracy (%)"], rows)
+
+
+def alpha_sweep_table(sweep: pd.DataFrame, alpha: float) -> Table:
+    """The α sweep as in Figure 3, accuracies as percentages, the run's α highlighted."""
+    rows = [
+        Row(
+            [
+                format_exact(row["alpha"]),
+                format_exact(row["edges"]),
+                format_exact(row["equivalent_pairs"]),
+                format_fraction(row["train_accuracy"]),
+                format_fraction(row["test_accuracy"]),
+            ],
+            "current" if math.isclose(row["alpha"], alpha) else "",
+        )
+        for row in sweep.to_dict("records")
+    ]
+    return Table(["α", "edges", "equivalent pairs", "train accuracy (%)", "test accuracy (%)"], rows)
+
+
+def ordered_modes(intervention: pd.DataFrame) -> list[str]:
+    """Value modes present, in reading order: patch, reference, random baseline, then others as they come."""
+    present = list(dict.fromkeys(intervention["mode"])) if "mode" in intervention else []
+    return [mode for mode in MODE_LABELS if mode in present] + [mode for mode in present if mode not in MODE_LABELS]
+
+
+def _cell(frame: pd.DataFrame, split: str, mode: str, column: str) -> Any:
+    """One value of the intervention summary, or None when that split × mode row is absent."""
+    match = frame.loc[(frame["split"] == split) & (frame["mode"] == mode), column]
+    return match.iloc[0] if len(match) else None
+
+
+INTERVENTION_MEASURES = (
+    ("aligned", "aligned (%)", "aligned", format_percent),
+    ("unchanged", "unchanged (%)", "unchanged", format_percent),
+    ("unaligned", "unaligned (%)", "unaligned", format_percent),
+    ("model_accuracy", "model accuracy (%)", "model_accuracy", format_percent),
+    ("mean_contradictions", "contradictions per input", "contradictions", format_decimal),
+)
+
+
+def intervention_table(intervention: pd.DataFrame, dataset_name: str) -> Table:
+    """Table 5 layout: one row per value mode, train/test side by side per measure, the paper's row last."""
+    rows = [
+        Row(
+            [f"this run, {MODE_LABELS.get(mode, mode)}"]
+            + [
+                formatter(_cell(intervention, split, mode, column))
+                for column, _, _, formatter in INTERVENTION_MEASURES
+                for split in SPLITS
+            ],
+            "baseline" if mode == "random_baseline" else "",
+        )
+        for mode in ordered_modes(intervention)
+    ]
+    rows += [
+        Row(
+            [paper_label(dataset_name, "Table 5")]
+            + [
+                formatter(paper[f"{paper_column}_{split}"])
+                for _, _, paper_column, formatter in INTERVENTION_MEASURES
+                for split in SPLITS
+            ],
+            "paper",
+        )
+        for paper in paper_rows("table5", dataset_name).to_dict("records")
+    ]
+    groups = [("", 1)] + [(header, len(SPLITS)) for _, header, _, _ in INTERVENTION_MEASURES]
+    return Table(["", *(split for _ in INTERVENTION_MEASURES for split in SPLITS)], rows, groups)
+
+
+def set_size_table(intervention: pd.DataFrame) -> Table:
+    """Mean intervention-set size, absolute and as a share of the layer, with the inputs it was measured on."""
+    rows = [
+        Row(
+            [
+                MODE_LABELS.get(row["mode"], row["mode"]),
+                row["split"],
+                format_decimal(row["mean_set_size"]),
+                format_fraction(row["set_fraction"]),
+                format_exact(row["n_correct"]),
+                format_exact(row["n_inputs"]),
+            ],
+            "baseline" if row["mode"] == "random_baseline" else "",
+        )
+        for mode in ordered_modes(intervention)
+        for row in intervention[intervention["mode"] == mode].to_dict("records")
+    ]
+    columns = ["value mode", "split", "mean set size", "set size / layer (%)", "correctly classified", "inputs"]
+    return Table(columns, rows)
+
+
+def class_label(value: Any, class_names: list[str]) -> str:
+    """A class index with its name when the dataset names it differently (`3 (cat)`)."""
+    text = format_value(value)
+    index = int(value) if isinstance(value, Integral) and not isinstance(value, bool) else -1
+    if 0 <= index < len(class_names) and class_names[index] != text:
+        return f"{text} ({class_names[index]})"
+    return text
+
+
+def per_class_table(per_class: pd.DataFrame, class_names: list[str]) -> Table:
+    """Intervention outcome per counterfactual class, split and value mode."""
+    rows = [
+        Row(
+            [
+                row["split"],
+                MODE_LABELS.get(row["mode"], row["mode"]),
+                class_label(row["counterfactual"], class_names),
+                format_exact(row["n"]),
+                format_percent(row["aligned"]),
+                format_percent(row["unchanged"]),
+                format_percent(row["unaligned"]),
+                format_decimal(row["mean_set_size"]),
+                format_decimal(row["mean_contradictions"]),
+            ]
+        )
+        for row in per_class.to_dict("records")
+    ]
+    columns = [
+        "split",
+        "value mode",
+        "counterfactual class",
+        "inputs",
+        "aligned (%)",
+        "unchanged (%)",
+        "unaligned (%)",
+        "mean set size",
+        "contradictions per input",
+    ]
+    return Table(columns, rows)
+
+
+def model_accuracy_table(context: ReportContext) -> Table:
+    """Model accuracy from the last training epoch and from the intervention run, with the paper's."""
+    rows = []
+    history = context.training_history
+    if not history.empty:
+        last = history.iloc[-1]
+        rows.append(
+            Row(
+                [
+                    f"this run, training history (epoch {format_exact(last['epoch'])})",
+                    format_fraction(last["train_accuracy"]),
+                    format_fraction(last["test_accuracy"]),
+                ]
+            )
+        )
+    if not context.intervention.empty:
+        first_mode = ordered_modes(context.intervention)[0]
+        rows.append(
+            Row(
+                ["this run, inputs of the intervention"]
+                + [format_percent(_cell(context.intervention, split, first_mode, "model_accuracy")) for split in SPLITS]
+            )
+        )
+    rows += [
+        Row(
+            [paper_label(context.dataset["name"], "Table 5")]
+            + [format_percent(paper[f"model_accuracy_{split}"]) for split in SPLITS],
+            "paper",
+        )
+        for paper in paper_rows("table5", context.dataset["name"]).to_dict("records")
+    ]
+    return Table(["", "train accuracy (%)", "test accuracy (%)"], rows)
+
+
+def top_edges_table(edges: pd.DataFrame) -> Table:
+    """A few edges with their support and accuracies, literals named as in the graph (`¬latent:3`)."""
+    rows = [
+        Row(
+            [
+                literal_name(str(row["source"]), bool(row["source_value"])),
+                literal_name(str(row["target"]), bool(row["target_value"])),
+                str(row["kind"]),
+                format_exact(row["support"]),
+                format_fraction(row["train_precision"]),
+                format_fraction(row["recall"]),
+                format_fraction(row.get("test_precision")),
+            ]
+        )
+        for row in edges.to_dict("records")
+    ]
+    columns = ["p", "q", "kind", "support n(p∧q)", "train accuracy (%)", "recall (%)", "test accuracy (%)"]
+    return Table(columns, rows)
+
+
+def drawing_caption(key: str, class_names: list[str]) -> str:
+    """Caption of one drawing: the whole graph, or the part around one class literal."""
+    if key == "all":
+        return "The whole graph."
+    layer, _, index = key.rpartition(":")
+    name = class_label(int(index), class_names) if layer == "class" and index.isdigit() else key
+    return f"Around class {name}: sufficient conditions below, necessary conditions above (top edges by support)."
+
+
+def inline_svg(svg: str) -> Markup:
+    """An SVG document as inline markup: the XML prolog and DOCTYPE that Graphviz writes are dropped."""
+    start = svg.find("<svg")
+    return Markup(svg[start:] if start >= 0 else svg)
+
+
+def drawing_figures(drawings: Mapping[str, str], class_names: list[str]) -> list[tuple[str, Markup]]:
+    """(caption, inline SVG) for every drawing, in the order given."""
+    return [(drawing_caption(key, class_names), inline_svg(svg)) for key, svg in drawings.items() if key != "error"]
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """The template environment (autoescaped, undefined names are errors), built once."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("ndg_pipeline.reporting", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_report(context: ReportContext) -> str:
+    """The report page as one self-contained HTML string (inline CSS, PNG data URIs, inline SVG)."""
+    class_names = [str(name) for name in context.dataset.get("class_names", [])]
+    sweep = context.alpha_sweep
+    paper_name = paper_dataset(context.dataset["name"])
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            title=context.title,
+            dataset_name=context.dataset["name"],
+            paper_name=paper_name,
+            paper_alpha=format_exact(PAPER_ALPHA[paper_name]) if paper_name else None,
+            dataset_table=key_value_table(context.dataset, ("field", "value")),
+            parameter_tables=parameter_tables(context.parameters),
+            model_accuracy=model_accuracy_table(context),
+            training_figure=training_figure(context.training_history) if not context.training_history.empty else None,
+            statistics=statistics_table(context.graph_statistics),
+            edge_accuracy=edge_accuracy_table(context),
+            alpha=format_exact(context.alpha),
+            alpha_in_sweep=any(math.isclose(value, context.alpha) for value in sweep.get("alpha", [])),
+            sweep_table=alpha_sweep_table(sweep, context.alpha),
+            sweep_figure=alpha_sweep_figure(sweep, context.alpha) if not sweep.empty else None,
+            sweep_clipped=not sweep.empty and sweep_is_clipped(sweep),
+            intervention=intervention_table(context.intervention, context.dataset["name"]),
+            set_sizes=set_size_table(context.intervention) if not context.intervention.empty else None,
+            per_class=per_class_table(context.intervention_per_class, class_names)
+            if not context.intervention_per_class.empty
+            else None,
+            drawing_error=context.drawings.get("error"),
+            drawings=drawing_figures(context.drawings, class_names),
+            top_edges=top_edges_table(context.top_edges) if not context.top_edges.empty else None,
+            run_info=context.run_info,
+        )
+    )
