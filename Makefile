@@ -16,7 +16,6 @@ export MPLBACKEND := Agg
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the pinned stack into $(VENV) (first time: about 3 minutes, 6.6 GB with torch)…"
-	$(BIN)/python -m pip install -qq --upgrade pip
 	$(BIN)/python -m pip install -qq -e '.[dev]'
 	@touch $(STAMP)
 

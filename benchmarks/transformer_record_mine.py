@@ -37,7 +37,7 @@ LAYERS = {"pre_classifier": "pre_classifier", "ffn": "distilbert.transformer.lay
 THRESHOLDS = {"pre_classifier": "pre_activation", "ffn": "pre_activation"}
 
 
-def sentences(n: int, vocabulary: list[str], rng: np.random.Generator) -> pd.DataFrame:
+def sentences(n: int, vocabulary: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
     """``n`` random sentences of 5 to 45 words (SST-2's range) with random 0/1 labels."""
     words = [" ".join(rng.choice(vocabulary, size=int(rng.integers(5, 46)))) for _ in range(n)]
     return pd.DataFrame({TEXT: words, LABEL: rng.integers(0, 2, size=n)})
@@ -108,7 +108,7 @@ def main() -> None:
         print(json.dumps({"inputs": [len(table) for table in tables], **count_and_mine(*tables, device)}))
         return
     rng = np.random.default_rng(0)
-    vocabulary = [f"w{index}" for index in range(20_000)]
+    vocabulary = np.array([f"w{index}" for index in range(20_000)])
     frames = sentences(args.train, vocabulary, rng), sentences(args.test, vocabulary, rng)
     tokenizer = word_tokenizer(frames[0][TEXT].tolist() + frames[1][TEXT].tolist())
     splits = [Split(tokenize(frame, tokenizer, 128), PadCollate(tokenizer.pad_token_id)) for frame in frames]

@@ -14,26 +14,40 @@ ROOT = Path(__file__).resolve().parents[1]
 KEDRO = str(Path(sys.executable).with_name("kedro"))
 
 
-@pytest.fixture
-def kedro_project(tmp_path: Path) -> Path:
-    """A copy of the project's conf/ and pyproject.toml in a temp folder: runs there write only there."""
-    project = tmp_path / "project"
+def make_project(parent: Path) -> Path:
+    """A copy of the project's conf/ and pyproject.toml (and src/) under ``parent``: runs there write only there."""
+    project = parent / "project"
     project.mkdir()
     shutil.copytree(ROOT / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
     (project / "conf" / "local").mkdir()
     shutil.copy(ROOT / "pyproject.toml", project / "pyproject.toml")
     shutil.copy(ROOT / ".telemetry", project / ".telemetry")
+    shutil.copytree(ROOT / "src", project / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     return project
+
+
+@pytest.fixture
+def kedro_project(tmp_path: Path) -> Path:
+    """A fresh throw-away project for one test."""
+    return make_project(tmp_path)
 
 
 def run_kedro(project: Path, *args: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess:
     """Run the real ``kedro`` CLI in ``project`` with telemetry off and the hub offline."""
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1", "HF_HUB_OFFLINE": "1", "MPLBACKEND": "Agg"}
+    env = {
+        **os.environ,
+        "KEDRO_DISABLE_TELEMETRY": "1",
+        "DO_NOT_TRACK": "1",
+        "HF_HUB_OFFLINE": "1",
+        "MPLBACKEND": "Agg",
+    }
     result = subprocess.run(
         [KEDRO, *args], cwd=project, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
     if check and result.returncode != 0:
-        raise AssertionError(f"kedro {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-8000:]}")
+        raise AssertionError(
+            f"kedro {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-8000:]}"
+        )
     return result
 
 

@@ -97,7 +97,7 @@ def test_empty_idx_files_are_named(idx_root):
     root, _ = idx_root
     write_idx(root / "MNIST" / "raw" / "t10k-images-idx3-ubyte", np.zeros((0, 28, 28)))
     write_idx(root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte", np.zeros((0,)))
-    with pytest.raises(ValueError, match="the MNIST test IDX files under .* are empty or malformed"):
+    with pytest.raises(ValueError, match=r"the MNIST test IDX files under .* are empty or malformed"):
         load_dataset(DataParams(name="mnist", raw_dir=str(root)))
 
 

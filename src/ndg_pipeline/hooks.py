@@ -13,14 +13,21 @@ from kedro.io import DataCatalog
 from kedro.io.core import get_filepath_str
 
 from ndg_pipeline.config import validate
+from ndg_pipeline.control_names import TRAINED
 
 log = logging.getLogger(__name__)
+SUMMARY_PIPELINES = frozenset({"tables"})  # they summarize earlier runs: no dataset or α of their own to tag
 
 
 def pipeline_label(run_params: dict[str, Any]) -> str:
     """The pipelines a run executes, joined by '+' (``__default__`` reads as ``ndg``)."""
     names = run_params.get("pipeline_names") or ["__default__"]
     return "+".join("ndg" if name == "__default__" else name for name in names)
+
+
+def control_label(run_params: dict[str, Any]) -> str:
+    """The control a run computes, named after its pipelines (the ndg pipeline's graph is the ``trained`` one)."""
+    return "+".join(TRAINED if name == "ndg" else name for name in pipeline_label(run_params).split("+"))
 
 
 class RunSetup:
@@ -58,14 +65,10 @@ class MlflowRunTags:
         if mlflow.active_run() is None:
             return
         params = validate(self.params)
-        mlflow.set_tags(
-            {
-                "dataset": params.data.name,
-                "control": self.params.get("control", "none"),
-                "alpha": params.mine.alpha,
-                "pipeline": pipeline_label(run_params),
-            }
-        )
+        tags = {"control": control_label(run_params), "pipeline": pipeline_label(run_params)}
+        if not set(run_params.get("pipeline_names") or []) <= SUMMARY_PIPELINES:
+            tags |= {"dataset": params.data.name, "alpha": params.mine.alpha}
+        mlflow.set_tags(tags)
 
 
 class MlflowArtifacts:

@@ -5,7 +5,12 @@ from kedro.pipeline import Pipeline
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """Every pipeline package under ``ndg_pipeline.pipelines``; a broken one fails loudly."""
+    """Every pipeline package under ``ndg_pipeline.pipelines``; a broken one fails loudly.
+
+    Kedro loads only the pipelines a run names (``kedro run --pipelines=tables`` imports just ``tables``), so
+    ``ndg`` becomes the default only when it was loaded.
+    """
     pipelines = find_pipelines(raise_errors=True)
-    pipelines["__default__"] = pipelines["ndg"]
+    if "ndg" in pipelines:
+        pipelines["__default__"] = pipelines["ndg"]
     return pipelines

@@ -1,6 +1,8 @@
-"""Kedro project settings: hooks, and the config resolvers that pin paths to the project root."""
+"""Kedro project settings: hooks, and the config resolvers (paths pinned to the project root, merged groups)."""
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from kedro.config import OmegaConfigLoader
 from kedro.utils import find_kedro_project
@@ -19,11 +21,17 @@ def sqlite_uri(filename: str) -> str:
     return f"sqlite:///{project_path(filename)}"
 
 
+def merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with the keys of ``changes`` replaced (shallow): a parameter group reused with a few changes,
+    e.g. ``${ndg.merge:${train},{seed: 1}}``, so that ``--params`` overrides of ``base`` reach the copy too."""
+    return {**base, **changes}
+
+
 HOOKS = (RunSetup(), MlflowRunTags(), MlflowArtifacts())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
-    "custom_resolvers": {"ndg.project_path": project_path, "ndg.sqlite_uri": sqlite_uri},
+    "custom_resolvers": {"ndg.project_path": project_path, "ndg.sqlite_uri": sqlite_uri, "ndg.merge": merged},
 }

@@ -1,9 +1,15 @@
-"""Seeded, deterministic AdamW training of a classifier, with per-epoch loss and accuracy."""
+"""Seeded, deterministic AdamW training of a classifier, with per-epoch loss and accuracy.
+
+Options for fine-tuning transformers: linear warmup (then a constant or linearly decaying learning rate),
+gradient accumulation, and bfloat16 mixed precision on CUDA.
+"""
 
 from __future__ import annotations
 
+import math
 import random
-from typing import Any
+from functools import partial
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -33,6 +39,26 @@ def accuracy(model: nn.Module, split: Split, device: torch.device, batch_size: i
     return correct / total
 
 
+def lr_factor(step: int, total: int, warmup: int, schedule: Literal["constant", "linear"]) -> float:
+    """Learning-rate multiplier at optimizer step ``step``: linear warmup over ``warmup`` steps, then 1 or a
+    linear decay to 0 at ``total`` steps (the transformers convention)."""
+    if step < warmup:
+        return step / warmup
+    if schedule == "linear":
+        return max(0.0, (total - step) / max(1, total - warmup))
+    return 1.0
+
+
+def _row(model: nn.Module, epoch: int, loss: float, train: Split, test: Split, device: torch.device) -> dict:
+    """One history row: the epoch, its mean training loss, and the accuracy on both splits."""
+    return {
+        "epoch": epoch,
+        "loss": loss,
+        "train_accuracy": accuracy(model, train, device),
+        "test_accuracy": accuracy(model, test, device),
+    }
+
+
 def train_classifier(
     model: nn.Module,
     train: Split,
@@ -44,30 +70,44 @@ def train_classifier(
     weight_decay: float,
     seed: int,
     device: torch.device,
+    warmup_ratio: float = 0.0,
+    schedule: Literal["constant", "linear"] = "constant",
+    accumulation_steps: int = 1,
+    mixed_precision: bool = False,
 ) -> tuple[nn.Module, list[dict[str, Any]]]:
-    """Train with AdamW and cross-entropy; return the model (eval mode, CPU) and one history row per epoch."""
+    """Train with AdamW and cross-entropy; return the model (eval mode, CPU) and one history row per epoch.
+
+    One optimizer step per ``accumulation_steps`` batches (the last group of an epoch may be smaller), with
+    ``warmup_ratio`` of all steps as warmup; ``mixed_precision`` runs forward passes in bfloat16 on CUDA (and
+    is ignored on the CPU). ``epochs=0`` keeps the weights as built and gives one row (epoch 0, loss NaN).
+    """
     seed_everything(seed)
     model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=weight_decay)
-    history = []
+    steps_per_epoch = math.ceil(math.ceil(len(train) / batch_size) / accumulation_steps)
+    total = epochs * steps_per_epoch
+    warmup = round(warmup_ratio * total)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, partial(lr_factor, total=total, warmup=warmup, schedule=schedule)
+    )
+    autocast = partial(torch.autocast, device.type, torch.bfloat16, mixed_precision and device.type == "cuda")
+    history = [] if epochs else [_row(model, 0, math.nan, train, test, device)]
     for epoch in range(1, epochs + 1):
         model.train()
         total_loss, seen = 0.0, 0
         batches = loader(train, batch_size, shuffle=True, seed=seed + epoch)
-        for inputs, labels in tqdm(batches, desc=f"epoch {epoch}/{epochs}", leave=False):
+        optimizer.zero_grad()
+        for index, (inputs, labels) in enumerate(tqdm(batches, desc=f"epoch {epoch}/{epochs}", leave=False)):
             inputs, labels = to_device(inputs, device), labels.to(device)
-            optimizer.zero_grad()
-            loss = nn.functional.cross_entropy(logits_of(model, inputs), labels)
-            loss.backward()
-            optimizer.step()
+            with autocast():
+                loss = nn.functional.cross_entropy(logits_of(model, inputs), labels)
+            group_start = index - index % accumulation_steps
+            (loss / min(accumulation_steps, len(batches) - group_start)).backward()
+            if index + 1 == len(batches) or (index + 1) % accumulation_steps == 0:
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad()
             total_loss += loss.item() * len(labels)
             seen += len(labels)
-        history.append(
-            {
-                "epoch": epoch,
-                "loss": total_loss / seen,
-                "train_accuracy": accuracy(model, train, device),
-                "test_accuracy": accuracy(model, test, device),
-            }
-        )
+        history.append(_row(model, epoch, total_loss / seen, train, test, device))
     return model.cpu().eval(), history

@@ -79,7 +79,10 @@ def load_mnist(raw_dir: str | Path, download: bool = False) -> DatasetSplits:
             ) from error
         splits[name] = to_split(mnist.data, mnist.targets)
     return DatasetSplits(
-        name="mnist", train=splits["train"], test=splits["test"], class_names=DIGITS,
+        name="mnist",
+        train=splits["train"],
+        test=splits["test"],
+        class_names=DIGITS,
         info={"source": str(root / "MNIST" / "raw")},
     )
 
@@ -92,6 +95,9 @@ def to_even_odd(splits: DatasetSplits) -> DatasetSplits:
         return Split(TensorDataset(images, labels % 2))
 
     return DatasetSplits(
-        name=f"{splits.name}_even", train=relabel(splits.train), test=relabel(splits.test),
-        class_names=["even", "odd"], info={**splits.info, "labels": "digit mod 2"},
+        name=f"{splits.name}_even",
+        train=relabel(splits.train),
+        test=relabel(splits.test),
+        class_names=["even", "odd"],
+        info={**splits.info, "labels": "digit mod 2"},
     )

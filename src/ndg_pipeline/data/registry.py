@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING
 
 from torch.utils.data import Subset
 
+from ndg_pipeline.data.cub import load_cub200
 from ndg_pipeline.data.mnist import load_mnist, load_mnist_sample, to_even_odd
 from ndg_pipeline.data.splits import DatasetSplits, Split
+from ndg_pipeline.data.text import load_allnli, load_devign, load_sst2
 
 if TYPE_CHECKING:
     from ndg_pipeline.config import DataParams
@@ -24,6 +26,10 @@ DATASETS: dict[str, Callable[[DataParams], DatasetSplits]] = {
     "mnist_sample": lambda params: _digits(params, "mnist_sample"),
     "mnist": lambda params: _digits(params, "mnist"),
     "mnist_even": lambda params: to_even_odd(_digits(params, params.even_source)),
+    "sst2": load_sst2,
+    "allnli": load_allnli,
+    "devign": load_devign,
+    "cub200": load_cub200,
 }
 
 

@@ -7,16 +7,19 @@ no arbitrary class is ever unpickled.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from ndg_pipeline.models.hf import AUTO_CLASSES, build_hf_classifier
 from ndg_pipeline.models.mnist_cnn import MnistCnn
 
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
-    "mnist_cnn": lambda num_classes, latent_dim=32, dropout=0.25, **_: MnistCnn(num_classes, latent_dim, dropout),
+    "mnist_cnn": MnistCnn,
+    **{name: partial(build_hf_classifier, name) for name in AUTO_CLASSES},
 }
 
 
@@ -24,7 +27,8 @@ def build_model(config: dict[str, Any], seed: int | None = None) -> nn.Module:
     """A freshly initialized model for ``config`` (``architecture``, ``num_classes`` and its options).
 
     With ``seed``, the initialization is drawn from ``torch.manual_seed(seed)``: same seed, same weights.
-    The config is kept on the model as ``model.ndg_config`` so that saving can write it beside the weights.
+    The config is kept on the model as ``model.ndg_config`` so that saving can write it beside the weights;
+    builders that load weights from elsewhere (transformers) set their own, self-contained one.
     """
     architecture = config.get("architecture")
     if architecture not in ARCHITECTURES:
@@ -32,7 +36,8 @@ def build_model(config: dict[str, Any], seed: int | None = None) -> nn.Module:
     if seed is not None:
         torch.manual_seed(seed)
     model = ARCHITECTURES[architecture](**{k: v for k, v in config.items() if k != "architecture"})
-    model.ndg_config = dict(config)
+    if not hasattr(model, "ndg_config"):
+        model.ndg_config = dict(config)
     return model
 
 

@@ -26,9 +26,7 @@ def class_columns(num_classes: int) -> list[str]:
     return [f"class:{c}" for c in range(num_classes)]
 
 
-def binarize(
-    activations: pd.DataFrame, thresholds: Mapping[str, str | float], num_classes: int
-) -> pd.DataFrame:
+def binarize(activations: pd.DataFrame, thresholds: Mapping[str, str | float], num_classes: int) -> pd.DataFrame:
     """Boolean predicates: the one-hot of the *predicted* class, then every neuron > its layer's threshold."""
     neurons = [c for c in activations.columns if c not in (PREDICTED, LABEL)]
     missing = sorted({layer_of(c) for c in neurons} - set(thresholds))

@@ -1,0 +1,77 @@
+"""Wiring of the ndg pipeline; every stage of the method is one node, every intermediate a catalog entry."""
+
+from kedro.pipeline import Node, Pipeline
+
+from ndg_pipeline.pipelines.ndg import nodes
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """train → record → binarize → count → mine (+ α sweep) → graph → draw → intervene → report."""
+    return Pipeline(
+        [
+            Node(nodes.prepare_data, "params:data", ["dataset_splits", "dataset_info"], name="prepare_data"),
+            Node(
+                nodes.train_model,
+                ["dataset_splits", "params:model", "params:train"],
+                ["trained_model", "training_history", "training_metrics"],
+                name="train",
+            ),
+            Node(
+                nodes.record,
+                ["trained_model", "dataset_splits", "params:record"],
+                ["activations_train", "activations_test"],
+                name="record_activations",
+            ),
+            Node(
+                nodes.binarize,
+                ["activations_train", "activations_test", "params:binarize", "dataset_info"],
+                ["predicates_train", "predicates_test"],
+                name="binarize",
+            ),
+            Node(nodes.count, ["predicates_train", "predicates_test", "params:mine"], "pair_counts", name="count"),
+            Node(
+                nodes.mine_edges,
+                ["pair_counts", "params:mine"],
+                ["edges_table", "equivalences_table", "constants_table", "priors_table"],
+                name="mine_edges",
+            ),
+            Node(nodes.sweep_alpha, "pair_counts", "alpha_sweep_table", name="sweep_alpha"),
+            Node(
+                nodes.build_graph,
+                ["edges_table", "equivalences_table", "priors_table"],
+                ["dependency_graph", "dependency_graph_json", "graph_metrics"],
+                name="build_graph",
+            ),
+            Node(nodes.draw, ["dependency_graph", "params:graph"], ["graph_drawings", "graph_html"], name="draw"),
+            Node(
+                nodes.intervene,
+                [
+                    "trained_model",
+                    "dataset_splits",
+                    "dependency_graph",
+                    "activations_train",
+                    "params:record",
+                    "params:binarize",
+                    "params:intervene",
+                ],
+                ["intervention_summary", "intervention_per_class", "intervention_metrics"],
+                name="intervene",
+            ),
+            Node(
+                nodes.report,
+                [
+                    "dataset_info",
+                    "parameters",
+                    "training_history",
+                    "dependency_graph",
+                    "edges_table",
+                    "alpha_sweep_table",
+                    "intervention_summary",
+                    "intervention_per_class",
+                    "graph_drawings",
+                ],
+                "report",
+                name="report",
+            ),
+        ]
+    )

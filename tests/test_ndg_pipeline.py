@@ -1,0 +1,157 @@
+"""The whole ndg pipeline through the real Kedro CLI, catalog, parquet files and MLflow sqlite store."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import nbformat
+import pandas as pd
+import pytest
+import torch
+from conftest import ROOT, make_project, mlflow_runs, run_kedro, versions
+from nbclient import NotebookClient
+
+from ndg_pipeline.models import load_model_file
+
+SMALL = "data.limit=400,train.epochs=3,train.batch_size=64,mine.alpha=20"
+
+
+@pytest.fixture(scope="module")
+def finished_project(tmp_path_factory) -> dict:
+    """One small run of the whole ndg pipeline, then a second identical one (for determinism)."""
+    project = make_project(tmp_path_factory.mktemp("ndg"))
+    first = run_kedro(project, "run", "--pipelines=ndg", "--params", SMALL)
+    second = run_kedro(project, "run", "--pipelines=ndg", "--params", SMALL)
+    return {"project": project, "logs": (first, second)}
+
+
+def latest(project, relative: str):
+    return versions(project, relative)[-1]
+
+
+def test_every_stage_lands_in_the_versioned_catalog(finished_project):
+    project = finished_project["project"]
+    for relative in (
+        "data/06_models/model.pt",
+        "data/04_feature/activations_train.parquet",
+        "data/04_feature/activations_test.parquet",
+        "data/03_primary/predicates_train.parquet",
+        "data/07_model_output/edges.parquet",
+        "data/07_model_output/equivalences.parquet",
+        "data/07_model_output/constants.parquet",
+        "data/07_model_output/alpha_sweep.parquet",
+        "data/07_model_output/dependency_graph.pkl",
+        "data/07_model_output/dependency_graph.json",
+        "data/08_reporting/graph_drawings.json",
+        "data/08_reporting/graph.html",
+        "data/08_reporting/intervention_summary.parquet",
+        "data/08_reporting/report.html",
+    ):
+        assert len(versions(project, relative)) == 2, relative
+    activations = pd.read_parquet(latest(project, "data/04_feature/activations_train.parquet"))
+    assert list(activations.columns[:2]) == ["latent:0", "latent:1"] and len(activations) == 400
+    predicates = pd.read_parquet(latest(project, "data/03_primary/predicates_train.parquet"))
+    assert list(predicates.columns[:10]) == [f"class:{c}" for c in range(10)]
+    assert predicates.dtypes.eq(bool).all() and predicates.shape == (400, 42)
+    assert (predicates[[f"class:{c}" for c in range(10)]].sum(axis=1) == 1).all()
+    graph = json.loads(latest(project, "data/07_model_output/dependency_graph.json").read_text())
+    assert len(graph["nodes"]) == 2 * 42
+
+
+def test_recorded_predicates_match_the_saved_model(finished_project):
+    project = finished_project["project"]
+    model = load_model_file(latest(project, "data/06_models/model.pt"))
+    with (project / "data/02_intermediate/dataset_splits.pkl").open("rb") as handle:
+        splits = pickle.load(handle)
+    images = torch.stack([splits.test.dataset[i][0] for i in range(5)])
+    with torch.no_grad():
+        latent = model.latent(model.encoder(images))
+        predicted = model(images).argmax(dim=1)
+    activations = pd.read_parquet(latest(project, "data/04_feature/activations_test.parquet"))
+    torch.testing.assert_close(torch.tensor(activations.iloc[:5, :32].to_numpy()), latent)
+    assert activations["predicted"].iloc[:5].tolist() == predicted.tolist()
+
+
+def test_same_parameters_give_the_same_model_edges_and_report(finished_project):
+    project = finished_project["project"]
+    first, second = versions(project, "data/06_models/model.pt")
+    a, b = torch.load(first, weights_only=True), torch.load(second, weights_only=True)
+    assert all(torch.equal(a["state_dict"][k], b["state_dict"][k]) for k in a["state_dict"])
+    edges = [pd.read_parquet(p) for p in versions(project, "data/07_model_output/edges.parquet")]
+    assert len(edges[0]) > 0
+    pd.testing.assert_frame_equal(edges[0], edges[1])
+    reports = [p.read_text() for p in versions(project, "data/08_reporting/report.html")]
+    assert reports[0] == reports[1]
+
+
+def test_mlflow_has_finished_runs_with_params_metrics_and_the_report(finished_project):
+    runs = mlflow_runs(finished_project["project"])
+    assert len(runs) == 2 and set(runs["status"]) == {"FINISHED"}
+    run = runs.iloc[0]
+    assert run["params.mine.alpha"] == "20" and run["params.data.limit"] == "400"
+    assert run["tags.dataset"] == "mnist_sample" and run["tags.pipeline"] == "ndg"
+    for metric in ("train.test_accuracy", "graph.edges", "intervention.patch.test.aligned"):
+        assert f"metrics.{metric}" in runs.columns, metric
+    assert run["metrics.graph.edges"] == len(
+        pd.read_parquet(latest(finished_project["project"], "data/07_model_output/edges.parquet"))
+    )
+    import mlflow
+
+    artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(run["run_id"])}
+    assert {"report.html", "graph.html"} <= artifacts
+
+
+def test_the_report_shows_this_runs_numbers(finished_project):
+    project = finished_project["project"]
+    report = latest(project, "data/08_reporting/report.html").read_text()
+    summary = pd.read_parquet(latest(project, "data/08_reporting/intervention_summary.parquet"))
+    aligned = summary.query("split == 'test' and mode == 'patch'")["aligned"].item()
+    assert f"{aligned:.2f}" in report
+    assert "95.21" in report  # the paper's MNIST Table 5 row beside ours
+    assert "How to read this report" in report
+
+
+def test_notebook_runs_against_the_catalog(finished_project, monkeypatch):
+    project = finished_project["project"]
+    monkeypatch.setenv("NDG_PROJECT_PATH", str(project))
+    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
+    notebook = nbformat.read(ROOT / "notebooks" / "explore_class.ipynb", as_version=4)
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(project)}}
+    ).execute()
+    printed = "".join(
+        output.get("text", "") for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
+    )
+    assert "neurons written" in printed and "sufficient" in printed
+
+
+def test_bad_parameters_fail_before_anything_is_written(kedro_project):
+    result = run_kedro(kedro_project, "run", "--pipelines=ndg", "--params", "mine.alpha=1", check=False)
+    assert result.returncode != 0
+    assert "alpha must be > 1" in result.stdout + result.stderr
+    assert not list((kedro_project / "data").glob("**/*.p*"))
+
+
+def test_unknown_layer_names_the_existing_ones(kedro_project):
+    result = run_kedro(
+        kedro_project,
+        "run",
+        "--pipelines=ndg",
+        "--to-nodes=record_activations",
+        "--params",
+        "data.limit=64,train.epochs=1,record.layers.latent=latnt",
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "'latnt' is not a module of MnistCnn" in result.stdout + result.stderr
+    assert "latent" in result.stdout + result.stderr
+    assert not list((kedro_project / "data" / "04_feature").glob("**/*.parquet"))
+
+
+def test_kedro_viz_build_names_every_node(kedro_project):
+    run_kedro(kedro_project, "viz", "build")
+    graph = json.loads((kedro_project / "build" / "api" / "main").read_text())
+    tasks = {node["name"] for node in graph["nodes"] if node["type"] == "task"}
+    assert {"train", "record_activations", "binarize", "mine_edges", "build_graph", "intervene", "report"} <= tasks
+    assert {"models", "primary", "feature", "reporting"} <= set(graph["layers"])
