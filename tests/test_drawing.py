@@ -19,9 +19,7 @@ from ndg_pipeline.ndg.drawing import (
 )
 from ndg_pipeline.ndg.graph import build_graph, negate, parse_literal
 
-needs_dot = pytest.mark.skipif(
-    shutil.which("dot") is None, reason="Graphviz's dot executable is not installed"
-)
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot executable is not installed")
 PREDICATES = [f"class:{c}" for c in range(3)] + [f"latent:{i}" for i in range(7)]
 MINED = [
     ("latent:0", "latent:1", 40),
@@ -43,17 +41,11 @@ def tables(mined: list[tuple[str, str, int]]) -> tuple[pd.DataFrame, pd.DataFram
     ]
     rows = []
     for source, target, kind, support in pairs:
-        (source_predicate, source_value), (target_predicate, target_value) = map(
-            parse_literal, (source, target)
-        )
+        (source_predicate, source_value), (target_predicate, target_value) = map(parse_literal, (source, target))
         rows.append((source_predicate, source_value, target_predicate, target_value, kind, support))
-    edges = pd.DataFrame(
-        rows, columns=["source", "source_value", "target", "target_value", "kind", "support"]
-    )
+    edges = pd.DataFrame(rows, columns=["source", "source_value", "target", "target_value", "kind", "support"])
     edges = edges.assign(n_source=50, train_precision=0.95, recall=0.5, n_source_test=20, test_precision=0.9)
-    equivalences = pd.DataFrame(
-        {"a": ["latent:2"], "b": ["latent:3"], "negated": [True], "agreement": [0.99]}
-    )
+    equivalences = pd.DataFrame({"a": ["latent:2"], "b": ["latent:3"], "negated": [True], "agreement": [0.99]})
     priors = pd.DataFrame(
         {
             "predicate": PREDICATES,

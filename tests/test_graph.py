@@ -62,9 +62,7 @@ def edge_table(rows: list[tuple], with_test: bool = True) -> pd.DataFrame:
     """Edges table in the miner's layout from (source, target, kind, support, precision, test) rows."""
     records = []
     for source, target, kind, support, precision, test in rows:
-        (source_predicate, source_value), (target_predicate, target_value) = map(
-            parse_literal, (source, target)
-        )
+        (source_predicate, source_value), (target_predicate, target_value) = map(parse_literal, (source, target))
         record = {
             "source": source_predicate,
             "source_value": source_value,
@@ -220,9 +218,7 @@ def test_focus_subgraph_caps_edges_nearest_and_strongest_first(graph):
     capped = focus_subgraph(graph, "class:1", max_edges=3)
     assert set(capped.edges) == {("class:1", "¬class:2"), ("latent:1", "class:1"), ("class:1", "¬latent:5")}
     wider = focus_subgraph(graph, "class:1", max_edges=5)  # the 4 edges at class:1, then the strongest next
-    assert set(wider.edges) - set(focus_subgraph(graph, "class:1", max_edges=4).edges) == {
-        ("¬class:2", "latent:3")
-    }
+    assert set(wider.edges) - set(focus_subgraph(graph, "class:1", max_edges=4).edges) == {("¬class:2", "latent:3")}
     assert set(focus_subgraph(graph, "class:0", max_edges=3)) == {"class:0"}
     with pytest.raises(ValueError, match="latent:99"):
         focus_subgraph(graph, "latent:99")

@@ -1,2 +1,3 @@
 """Neuron Dependency Graphs as a Kedro project."""
+
 __version__ = "0.1.0"

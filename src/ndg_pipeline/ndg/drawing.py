@@ -72,19 +72,13 @@ def _merge(graph: nx.DiGraph, groups: Iterable[Iterable[str]]) -> nx.DiGraph:
         present = [node for node in group if node in graph]
         if len(present) < 2:
             continue
-        members = tuple(
-            sorted((m for node in present for m in graph.nodes[node]["members"]), key=literal_key)
-        )
+        members = tuple(sorted((m for node in present for m in graph.nodes[node]["members"]), key=literal_key))
         merged.remove_nodes_from(present)
-        merged.add_node(
-            members[0], members=members, is_class=any(graph.nodes[n]["is_class"] for n in present)
-        )
+        merged.add_node(members[0], members=members, is_class=any(graph.nodes[n]["is_class"] for n in present))
         representative.update(dict.fromkeys(present, members[0]))
     for source, target, data in graph.edges(data=True):
         edge = representative[source], representative[target]
-        if edge[0] != edge[1] and (
-            not merged.has_edge(*edge) or merged.edges[edge]["support"] < data["support"]
-        ):
+        if edge[0] != edge[1] and (not merged.has_edge(*edge) or merged.edges[edge]["support"] < data["support"]):
             merged.add_edge(*edge, **data)
     return merged
 
@@ -113,8 +107,7 @@ def _reduce(dag: nx.DiGraph) -> nx.DiGraph:
     """Transitive reduction of a DAG, keeping node and edge attributes and adding display labels."""
     reduced = nx.transitive_reduction(dag)
     reduced.add_nodes_from(
-        (node, {**data, "label": " ≡ ".join(map(display_name, data["members"]))})
-        for node, data in dag.nodes(data=True)
+        (node, {**data, "label": " ≡ ".join(map(display_name, data["members"]))}) for node, data in dag.nodes(data=True)
     )
     reduced.add_edges_from((source, target, dag.edges[source, target]) for source, target in reduced.edges)
     return reduced

@@ -100,9 +100,7 @@ def build_graph(edges: pd.DataFrame, equivalences: pd.DataFrame, priors: pd.Data
         }
         for row in equivalences.to_dict("records")
     ]
-    graph.graph["constants"] = [
-        str(predicate) for predicate in priors.loc[priors["is_constant"], "predicate"]
-    ]
+    graph.graph["constants"] = [str(predicate) for predicate in priors.loc[priors["is_constant"], "predicate"]]
     return graph
 
 
