@@ -22,6 +22,7 @@ from torch.utils.data import Dataset, default_collate
 from ndg_pipeline.batches import attention_mask_of, iterate
 from ndg_pipeline.control_names import ALL, BETWEEN, CONTROLS, GROUPING, INTER_LAYER, LAYER1, LAYER2
 from ndg_pipeline.data.splits import Split
+from ndg_pipeline.ndg.edges import edge_accuracy
 from ndg_pipeline.ndg.graph import CLASS_LAYER
 from ndg_pipeline.ndg.recording import layer_of
 
@@ -150,15 +151,7 @@ def group_summary(edges: pd.DataFrame, groups: Mapping[str, frozenset[tuple[str,
     pairs = pd.MultiIndex.from_arrays([layer_names(edges["source"]), layer_names(edges["target"])])
     rows = []
     for group, allowed in groups.items():
-        members = edges[pairs.isin(list(allowed))]
-        rows.append(
-            {
-                "group": group,
-                "edges": len(members),
-                "train_accuracy": members["train_precision"].mean() if len(members) else np.nan,
-                "test_accuracy": members["test_precision"].mean() if len(members) else np.nan,
-            }
-        )
+        rows.append({"group": group, **edge_accuracy(edges[pairs.isin(list(allowed))])})
     return pd.DataFrame(rows, columns=["group", "edges", "train_accuracy", "test_accuracy"])
 
 
