@@ -1,0 +1,43 @@
+"""Equal-width binning of layer inputs and outputs: deep-ei's two conventions (reference) and one clean one.
+
+Bin indices come back as int16 (bins ≤ 32 767); ``DROPPED`` (−1) marks a value a pairwise histogram leaves out.
+"""
+
+from __future__ import annotations
+
+import torch
+
+DROPPED = -1
+REFERENCE_PAIR_MARGIN = 1e-6  # deep-ei widens the pairwise histogram range by this much on both sides
+REFERENCE_VECTOR_MARGIN = 1e-4  # deep-ei's whole-layer bins span (range + this) / bins
+
+
+def check_bins(bins: int, name: str) -> None:
+    """Refuse a bin count that is not a positive integer the int16 indices can hold."""
+    if isinstance(bins, str) or not 1 <= int(bins) <= 32_767:
+        raise ValueError(
+            f"{name}={bins!r}: give a whole number of bins between 1 and 32767 ('dynamic' is not offered)."
+        )
+
+
+def clipped(values: torch.Tensor, value_range: tuple[float, float], bins: int) -> torch.Tensor:
+    """The default convention: bins of width range/bins from the lower bound; values outside go to the edge bins."""
+    low, high = value_range
+    index = torch.floor((values.double() - low) * (bins / (high - low)))
+    return index.clamp_(0, bins - 1).to(torch.int16)
+
+
+def reference_pairwise(values: torch.Tensor, value_range: tuple[float, float], bins: int) -> torch.Tensor:
+    """deep-ei's pairwise convention (fast_histogram over the range widened by 1e-6, half-open): outside → DROPPED."""
+    low, high = value_range[0] - REFERENCE_PAIR_MARGIN, value_range[1] + REFERENCE_PAIR_MARGIN
+    values = values.double()
+    index = torch.floor((values - low) * (bins / (high - low)))
+    inside = (values >= low) & (values < high)
+    return torch.where(inside, index.clamp(0, bins - 1), DROPPED).to(torch.int16)
+
+
+def reference_vector(values: torch.Tensor, value_range: tuple[float, float], bins: int) -> torch.Tensor:
+    """deep-ei's whole-layer convention, in its float32 arithmetic: bins of width (range + 1e-4)/bins from the lower
+    bound; values below get negative indices (kept), values above get indices ≥ bins (the row is then dropped)."""
+    low, high = value_range
+    return torch.floor((values - low) / (high - low + REFERENCE_VECTOR_MARGIN) * bins).to(torch.int32)
