@@ -213,15 +213,15 @@ COLUMNS = ["class:0", "class:1", "class:2", "fc1:0", "fc1:1", "fc2:0", "fc2:3"]
 
 
 def test_two_layer_groups_by_hand():
-    groups = edge_groups(COLUMNS, "two_layers")
+    groups = edge_groups(COLUMNS, "layers")
     summary = group_summary(TWO_LAYER_EDGES, groups).set_index("group")
-    assert summary["edges"].to_dict() == {"layer1": 2, "layer2": 1, "inter_layer": 2}
+    assert summary["edges"].to_dict() == {"layer1": 2, "layer2": 1, "inter_layer": 1}  # fc2 → fc1 is not counted
     assert summary.loc["layer1", "train_accuracy"] == pytest.approx(0.99)
     assert summary.loc["layer1", "test_accuracy"] == pytest.approx(0.98)
     assert summary.loc["layer2", "train_accuracy"] == pytest.approx(0.99)
     assert math.isnan(summary.loc["layer2", "test_accuracy"])
-    assert summary.loc["inter_layer", "train_accuracy"] == pytest.approx(0.96)
-    assert summary.loc["inter_layer", "test_accuracy"] == pytest.approx(0.93)
+    assert summary.loc["inter_layer", "train_accuracy"] == pytest.approx(0.97)
+    assert summary.loc["inter_layer", "test_accuracy"] == pytest.approx(0.95)
 
 
 def test_copy_groups_count_only_edges_from_the_first_copy_to_the_second():
@@ -234,22 +234,22 @@ def test_copy_groups_count_only_edges_from_the_first_copy_to_the_second():
         ]
     )
     columns = ["class:0", "first.latent:0", "first.latent:1", "second.latent:0", "second.latent:1"]
-    summary = group_summary(edges, edge_groups(columns, "two_models"))
+    summary = group_summary(edges, edge_groups(columns, "copies"))
     assert summary.to_dict("records") == [{"group": "between", "edges": 1, "train_accuracy": 1.0, "test_accuracy": 1.0}]
-    all_edges = group_summary(edges, edge_groups(columns, "trained"))
+    all_edges = group_summary(edges, edge_groups(columns, "all"))
     assert all_edges["edges"].tolist() == [4]
 
 
 def test_edge_groups_name_what_is_missing():
     with pytest.raises(ValueError, match=r"exactly two recorded layers; got \['fc1'\]"):
-        edge_groups(["class:0", "fc1:0"], "two_layers")
+        edge_groups(["class:0", "fc1:0"], "layers")
     with pytest.raises(ValueError, match=r"two copies named 'first\.\*' and 'second\.\*'"):
-        edge_groups(["class:0", "latent:0"], "different_inputs")
-    with pytest.raises(ValueError, match="unknown control 'random'"):
+        edge_groups(["class:0", "latent:0"], "copies")
+    with pytest.raises(ValueError, match="unknown edge grouping 'random'"):
         edge_groups(["class:0"], "random")
 
 
-def test_two_layer_groups_partition_the_mined_neuron_edges():
+def test_two_layer_groups_count_each_accepted_neuron_cell_once():
     """A tiny recording by hand: fc2:0 copies fc1:0, fc1:1 implies fc1:0, fc2:1 is noise; α = 2."""
     rng = np.random.default_rng(0)
     a = rng.random(400) < 0.5
@@ -265,17 +265,23 @@ def test_two_layer_groups_partition_the_mined_neuron_edges():
         }
     )
     result = mine(count_frame(frame), 2.0, test=count_frame(frame))
-    summary = group_summary(result.edges, edge_groups(frame.columns, "two_layers")).set_index("group")
-    neuron_edges = ~(result.edges["source"].str.startswith("class:") | result.edges["target"].str.startswith("class:"))
-    assert summary["edges"].sum() == neuron_edges.sum() > 0
+    summary = group_summary(result.edges, edge_groups(frame.columns, "layers")).set_index("group")
+    edges = result.edges
+    neurons = ~(edges["source"].str.startswith("class:") | edges["target"].str.startswith("class:"))
+    across = neurons & (edges["source"].str[:3] != edges["target"].str[:3])
+    within = neurons & ~across
+    assert summary.loc[["layer1", "layer2"], "edges"].sum() == within.sum()
     assert summary.loc["layer1", "edges"] == 2  # fc1:1 → fc1:0 and its contrapositive ¬fc1:0 → ¬fc1:1
-    assert summary.loc["inter_layer", "edges"] >= 2  # fc1:1 → fc2:0 (and back, as contrapositive)
+    # every accepted cell between the layers gives an edge each way; only layer 1 → layer 2 is counted
+    assert summary.loc["inter_layer", "edges"] == across.sum() / 2 > 0
+    forward = edges[across & edges["source"].str.startswith("fc1")]
+    assert len(forward) == summary.loc["inter_layer", "edges"]
 
 
 def test_results_table_is_one_typed_row_per_group():
     table = results_table(
         TWO_LAYER_EDGES,
-        edge_groups(COLUMNS, "two_layers"),
+        edge_groups(COLUMNS, "layers"),
         dataset="mnist_sample",
         control="two_layers",
         alpha=100.0,
@@ -383,14 +389,14 @@ PARTITIONS = {
     "mnist_sample__two_layers": results(
         "mnist_sample", "two_layers", {"layer1": (10, 1.0, 0.99), "layer2": (20, 0.99, 0.98), "inter_layer": (5, 1, 1)}
     ),
-    "mnist_sample_even__trained": results("mnist_sample_even", "trained", {"all": (700, 0.998, 0.9975)}),
+    "mnist_even__trained": results("mnist_even", "trained", {"all": (700, 0.998, 0.9975)}),
 }
 
 
 def test_table3_sets_our_rows_beside_the_papers_in_percent():
     table = comparison_table(collect_results(PARTITIONS), "table3")
     assert table["source"].tolist() == ["this project", "paper", "this project", "paper"]
-    assert table["dataset"].tolist() == ["mnist_sample", "MNIST", "mnist_sample_even", "MNIST even"]
+    assert table["dataset"].tolist() == ["mnist_sample", "MNIST", "mnist_even", "MNIST even"]
     ours = table.iloc[0]
     assert ours["original_edges"] == 600 and ours["original_train"] == pytest.approx(99.9)
     assert ours["random_model_edges"] == 0 and math.isnan(ours["random_model_train"])

@@ -8,7 +8,7 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from ndg_pipeline.ndg.drawing import (
+from ndg_pipeline.reporting.drawing import (
     CLASS_COLOR,
     GraphvizMissingError,
     draw,
@@ -17,7 +17,8 @@ from ndg_pipeline.ndg.drawing import (
     render_svg,
     to_graphviz,
 )
-from ndg_pipeline.ndg.graph import build_graph, negate, parse_literal
+from ndg_pipeline.ndg.graph import build_graph
+from ndg_pipeline.names import negate, parse_literal
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot executable is not installed")
 PREDICATES = [f"class:{c}" for c in range(3)] + [f"latent:{i}" for i in range(7)]

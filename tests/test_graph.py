@@ -7,18 +7,8 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from ndg_pipeline.ndg.graph import (
-    build_graph,
-    equivalence_classes,
-    focus_subgraph,
-    graph_statistics,
-    intervention_closure_graph,
-    literal_name,
-    necessary_neurons,
-    negate,
-    parse_literal,
-    sufficient_neurons,
-)
+from ndg_pipeline.ndg.graph import build_graph, equivalence_classes, focus_subgraph, graph_statistics, intervention_closure_graph, necessary_neurons, sufficient_neurons
+from ndg_pipeline.names import literal_name, negate, parse_literal
 
 NAN = math.nan
 PREDICATES = [f"class:{c}" for c in range(3)] + [f"latent:{i}" for i in range(9)]

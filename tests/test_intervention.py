@@ -11,7 +11,8 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from ndg_pipeline.data.splits import Split
-from ndg_pipeline.ndg.graph import intervention_closure_graph, literal_name, negate
+from ndg_pipeline.ndg.graph import intervention_closure_graph
+from ndg_pipeline.names import literal_name, negate
 from ndg_pipeline.ndg.intervention import (
     binary_values,
     draw_counterfactuals,
@@ -19,11 +20,11 @@ from ndg_pipeline.ndg.intervention import (
     intervention_set,
     neuron_assignments,
     on_off_values,
+    patch_neurons,
     per_class_table,
     random_baseline,
     run_intervention,
     summarize,
-    write_neurons,
 )
 from ndg_pipeline.ndg.recording import record_activations
 
@@ -195,36 +196,22 @@ def test_binary_values_are_one_and_zero():
 # --- writing -----------------------------------------------------------------------------------------------
 
 
-def test_write_neurons_writes_index_zero_and_leaves_the_rest():
+def test_patch_neurons_writes_the_masked_neurons_and_leaves_the_rest():
     output = torch.tensor([[5.0, 6.0, 7.0], [8.0, 9.0, 10.0]])
     mask = torch.tensor([[True, False, False], [False, False, True]])
     values = torch.tensor([[-1.0, 0.0, 0.0], [0.0, 0.0, -2.0]])
-    written = write_neurons(output, mask, values)
+    written = patch_neurons(output, mask, values)
     assert written.tolist() == [[-1.0, 6.0, 7.0], [8.0, 9.0, -2.0]]
     assert output[0, 0] == 5.0  # the module's own output is not modified
+    with pytest.raises(ValueError, match="2 were recorded"):
+        patch_neurons(output, mask[:, :2], values[:, :2])
 
 
-def test_write_neurons_reference_binarizes_the_whole_layer_first():
+def test_patch_neurons_reference_binarizes_the_whole_layer_first():
     output = torch.tensor([[0.3, -2.0, 5.0, 0.0]])
     mask = torch.tensor([[False, True, False, False]])
-    written = write_neurons(output, mask, torch.ones(1, 4), threshold=0.0)
+    written = patch_neurons(output, mask, torch.ones(1, 4), threshold=0.0)
     assert written.tolist() == [[1.0, 1.0, 1.0, 0.0]]
-
-
-def test_write_neurons_on_a_sequence_writes_only_the_recorded_token():
-    output = torch.arange(24, dtype=torch.float32).reshape(2, 3, 4)
-    mask = torch.tensor([[True, False, True, False]] * 2)
-    values = torch.full((2, 4), -1.0)
-    first = write_neurons(output, mask, values, "first")
-    assert torch.equal(first[:, 1:], output[:, 1:])
-    assert first[:, 0].tolist() == [[-1.0, 1.0, -1.0, 3.0], [-1.0, 13.0, -1.0, 15.0]]
-    last = write_neurons(output, mask, values, "last", attention_mask=torch.tensor([[1, 1, 0], [1, 1, 1]]))
-    changed = (last != output).any(dim=2)
-    assert changed.tolist() == [[False, True, False], [False, False, True]]
-    with pytest.raises(ValueError, match="mean"):
-        write_neurons(output, mask, values, "mean")
-    with pytest.raises(ValueError, match="3 were recorded"):
-        write_neurons(output, mask[:, :3], values[:, :3], "first")
 
 
 class TupleEncoder(nn.Module):
@@ -353,8 +340,8 @@ def test_two_classes_flip_the_label():
 
 def test_per_class_table_adds_up_to_the_summary(four_classes):
     model, split = four_classes
-    outcome = random_baseline(model, split, LAYERS, "first", class_graph(4, 4), patch_values(model, split))
-    table, summary = per_class_table(outcome), summarize(outcome, "train", "random_baseline", 4)
+    outcome = random_baseline(model, split, LAYERS, "first", class_graph(4, 4), THRESHOLDS, patch_values(model, split))
+    table, summary = per_class_table(outcome), summarize(outcome, "train", "patch", 4, "random")
     assert table["n"].sum() == summary["n_correct"] == 60
     for name in ("aligned", "unchanged", "unaligned"):
         assert (table[name] * table["n"]).sum() / 60 == pytest.approx(summary[name])
@@ -373,7 +360,7 @@ def test_per_class_table_adds_up_to_the_summary(four_classes):
 def test_random_baseline_is_seeded_and_matches_the_set_sizes(four_classes):
     model, split = four_classes
     graph, values = class_graph(4, 4), patch_values(model, split)
-    args = (model, split, LAYERS, "first", graph, values)
+    args = (model, split, LAYERS, "first", graph, THRESHOLDS, values)
     first, again = random_baseline(*args, seed=2), random_baseline(*args, seed=2)
     pd.testing.assert_frame_equal(first.inputs, again.inputs)
     real = intervene(model, split, graph, seed=2).inputs
@@ -388,12 +375,16 @@ def test_intervention_report_has_a_row_per_split_and_mode(four_classes):
     summary, per_class = intervention_report(
         model, {"train": split, "test": split}, LAYERS, "first", class_graph(4, 4), THRESHOLDS, activations
     )
-    assert list(zip(summary["split"], summary["mode"], strict=True)) == [
-        (split_name, mode) for split_name in ("train", "test") for mode in ("patch", "reference", "random_baseline")
+    assert list(zip(summary["split"], summary["mode"], summary["sets"], strict=True)) == [
+        (split_name, mode, sets)
+        for split_name in ("train", "test")
+        for mode in ("patch", "reference")
+        for sets in ("graph", "random")
     ]
     assert list(summary.columns) == [
         "split",
         "mode",
+        "sets",
         "aligned",
         "unchanged",
         "unaligned",
@@ -404,9 +395,23 @@ def test_intervention_report_has_a_row_per_split_and_mode(four_classes):
         "n_correct",
         "n_inputs",
     ]
-    assert (summary.loc[summary["mode"] != "random_baseline", "aligned"] == 100.0).all()
-    assert list(per_class.columns[:3]) == ["split", "mode", "counterfactual"]
-    assert per_class.groupby(["split", "mode"])["n"].sum().eq(60).all()
+    assert (summary.loc[summary["sets"] == "graph", "aligned"] == 100.0).all()
+    assert list(per_class.columns[:4]) == ["split", "mode", "sets", "counterfactual"]
+    assert per_class.groupby(["split", "mode", "sets"])["n"].sum().eq(60).all()
+    # each mode's baseline is written with that mode's values: the reference baseline is the reference run
+    reference = random_baseline(
+        model,
+        split,
+        LAYERS,
+        "first",
+        class_graph(4, 4),
+        THRESHOLDS,
+        binary_values(activations.columns[:4]),
+        "reference",
+    )
+    row = summary.set_index(["split", "mode", "sets"]).loc[("test", "reference", "random")]
+    assert row["aligned"] == pytest.approx(reference.percent("aligned"))
+    assert row["unchanged"] == pytest.approx(reference.percent("unchanged"))
 
 
 def test_summary_of_no_correct_input_is_nan(four_classes):

@@ -8,7 +8,7 @@ import torch
 from ndg_pipeline.config import DataParams
 from ndg_pipeline.data import load_dataset
 from ndg_pipeline.models import build_model, load_model_file, save_model_file
-from ndg_pipeline.ndg.layers import resolve_module
+from ndg_pipeline.probe import resolve_module
 from ndg_pipeline.training import train_classifier
 
 

@@ -7,16 +7,9 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Subset
+from torch.utils.data import DataLoader
 
 from ndg_pipeline.data.splits import Split
-
-
-def capped(split: Split, max_inputs: int | None) -> Split:
-    """The first ``max_inputs`` examples of a split (all of them when None)."""
-    if max_inputs is None or max_inputs >= len(split):
-        return split
-    return Split(Subset(split.dataset, range(max_inputs)), split.collate)
 
 
 def loader(split: Split, batch_size: int, shuffle: bool = False, seed: int = 0) -> DataLoader:

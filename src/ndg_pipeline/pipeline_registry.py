@@ -1,16 +1,17 @@
-"""The project's pipelines, discovered from ``pipelines/``; ``kedro run`` alone runs ``ndg``."""
+"""The project's pipelines: the packages under ``pipelines/``, each control variant by its own name, and the
+default run (``kedro run``), which trains one model and runs every lens on it."""
 
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
+from ndg_pipeline.pipelines.controls.pipeline import CONTROL_PIPELINES
+
+LENSES = ("ndg", "interactions", "effective_information", "timeline")
+
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """Every pipeline package under ``ndg_pipeline.pipelines``; a broken one fails loudly.
-
-    Kedro loads only the pipelines a run names (``kedro run --pipelines=tables`` imports just ``tables``), so
-    ``ndg`` becomes the default only when it was loaded.
-    """
+    """Every pipeline package (a broken one fails loudly), every control alone, and ``__default__``."""
     pipelines = find_pipelines(raise_errors=True)
-    if "ndg" in pipelines:
-        pipelines["__default__"] = pipelines["ndg"]
+    pipelines |= {name: create() for name, create in CONTROL_PIPELINES.items()}
+    pipelines["__default__"] = sum((pipelines[name] for name in LENSES if name in pipelines), Pipeline([]))
     return pipelines

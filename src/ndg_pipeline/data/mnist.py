@@ -95,9 +95,9 @@ def to_even_odd(splits: DatasetSplits) -> DatasetSplits:
         return Split(TensorDataset(images, labels % 2))
 
     return DatasetSplits(
-        name=f"{splits.name}_even",
+        name="mnist_even",
         train=relabel(splits.train),
         test=relabel(splits.test),
         class_names=["even", "odd"],
-        info={**splits.info, "labels": "digit mod 2"},
+        info={**splits.info, "labels": "digit mod 2", "digits_from": splits.name},
     )

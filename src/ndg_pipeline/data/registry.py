@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from torch.utils.data import Subset
-
+from ndg_pipeline.config.ndg import DataParams, DatasetName
 from ndg_pipeline.data.cub import load_cub200
 from ndg_pipeline.data.mnist import load_mnist, load_mnist_sample, to_even_odd
-from ndg_pipeline.data.splits import DatasetSplits, Split
+from ndg_pipeline.data.splits import DatasetSplits, capped
 from ndg_pipeline.data.text import load_allnli, load_devign, load_sst2
-
-if TYPE_CHECKING:
-    from ndg_pipeline.config import DataParams
 
 
 def _digits(params: DataParams, source: str) -> DatasetSplits:
@@ -22,7 +17,7 @@ def _digits(params: DataParams, source: str) -> DatasetSplits:
     return load_mnist_sample(params.test_fraction, params.split_seed)
 
 
-DATASETS: dict[str, Callable[[DataParams], DatasetSplits]] = {
+DATASETS: dict[DatasetName, Callable[[DataParams], DatasetSplits]] = {
     "mnist_sample": lambda params: _digits(params, "mnist_sample"),
     "mnist": lambda params: _digits(params, "mnist"),
     "mnist_even": lambda params: to_even_odd(_digits(params, params.even_source)),
@@ -33,19 +28,14 @@ DATASETS: dict[str, Callable[[DataParams], DatasetSplits]] = {
 }
 
 
-def _first(split: Split, limit: int | None) -> Split:
-    if limit is None or limit >= len(split):
-        return split
-    return Split(Subset(split.dataset, range(limit)), split.collate)
-
-
 def load_dataset(params: DataParams) -> DatasetSplits:
     """Open the dataset named by ``params.name`` (at most ``params.limit`` inputs per split)."""
     if params.name not in DATASETS:
         raise ValueError(f"unknown dataset {params.name!r}; known datasets: {', '.join(sorted(DATASETS))}.")
     splits = DATASETS[params.name](params)
+    splits.name = params.name  # one name per dataset in tags, partitions and reports
     for name, split in (("train", splits.train), ("test", splits.test)):
         if len(split) == 0:
             raise ValueError(f"the {name} split of {params.name!r} is empty; check the data files and data.limit.")
-    splits.train, splits.test = _first(splits.train, params.limit), _first(splits.test, params.limit)
+    splits.train, splits.test = capped(splits.train, params.limit), capped(splits.test, params.limit)
     return splits

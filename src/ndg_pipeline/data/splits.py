@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, Subset
 
 
 @dataclass
@@ -30,7 +30,15 @@ class DatasetSplits:
     test: Split
     class_names: list[str]
     info: dict[str, Any] = field(default_factory=dict)
+    lineage: dict[str, str] = field(default_factory=dict)  # the data fingerprint (ndg_pipeline.lineage)
 
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
+
+
+def capped(split: Split, max_inputs: int | None) -> Split:
+    """The first ``max_inputs`` examples of a split (all of them when None)."""
+    if max_inputs is None or max_inputs >= len(split):
+        return split
+    return Split(Subset(split.dataset, range(max_inputs)), split.collate)

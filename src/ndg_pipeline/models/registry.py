@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from pydantic import BaseModel
 from torch import nn
 
 from ndg_pipeline.models.hf import AUTO_CLASSES, build_hf_classifier
@@ -39,6 +40,15 @@ def build_model(config: dict[str, Any], seed: int | None = None) -> nn.Module:
     if not hasattr(model, "ndg_config"):
         model.ndg_config = dict(config)
     return model
+
+
+def untrained_modules(params: BaseModel) -> nn.Module:
+    """The configured architecture with random weights and two classes: enough to list its module names before
+    training (transformers are built from their configuration, without loading pretrained weights)."""
+    config = params.model_dump()
+    if "pretrained" in config:
+        config["pretrained"] = False
+    return build_model({**config, "num_classes": 2})
 
 
 def save_model_file(model: nn.Module, path: str | Path) -> None:

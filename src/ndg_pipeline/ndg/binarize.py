@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ndg_pipeline.ndg.recording import LABEL, PREDICTED, layer_of
+from ndg_pipeline.names import PREDICTED, class_predicates, layer_of, neuron_columns
 
 NAMED_THRESHOLDS = {"pre_activation": 0.0, "sigmoid": 0.5}
 
@@ -21,19 +21,14 @@ def threshold_value(threshold: str | float) -> float:
     return float(threshold)
 
 
-def class_columns(num_classes: int) -> list[str]:
-    """Names of the class predicates: ``class:0`` … ``class:C-1``."""
-    return [f"class:{c}" for c in range(num_classes)]
-
-
 def binarize(activations: pd.DataFrame, thresholds: Mapping[str, str | float], num_classes: int) -> pd.DataFrame:
     """Boolean predicates: the one-hot of the *predicted* class, then every neuron > its layer's threshold."""
-    neurons = [c for c in activations.columns if c not in (PREDICTED, LABEL)]
+    neurons = neuron_columns(activations.columns)
     missing = sorted({layer_of(c) for c in neurons} - set(thresholds))
     if missing:
         raise ValueError(f"no threshold for layer(s) {missing}; add them to binarize.thresholds.")
     predicted = activations[PREDICTED].to_numpy()
-    classes = {name: predicted == c for c, name in enumerate(class_columns(num_classes))}
+    classes = {name: predicted == c for c, name in enumerate(class_predicates(num_classes))}
     limits = np.array([threshold_value(thresholds[layer_of(c)]) for c in neurons], dtype=np.float64)
     on = activations[neurons].to_numpy(dtype=np.float64) > limits
     return pd.concat([pd.DataFrame(classes), pd.DataFrame(on, columns=neurons)], axis=1)

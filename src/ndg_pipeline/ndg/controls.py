@@ -11,7 +11,7 @@ import copy
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -20,13 +20,13 @@ from torch import nn
 from torch.utils.data import Dataset, default_collate
 
 from ndg_pipeline.batches import attention_mask_of, iterate
-from ndg_pipeline.control_names import ALL, BETWEEN, CONTROLS, GROUPING, INTER_LAYER, LAYER1, LAYER2
 from ndg_pipeline.data.splits import Split
+from ndg_pipeline.names import ALL, BETWEEN, CLASS_LAYER, INTER_LAYER, LAYER1, LAYER2, layer_of
 from ndg_pipeline.ndg.edges import edge_accuracy
-from ndg_pipeline.ndg.graph import CLASS_LAYER
-from ndg_pipeline.ndg.recording import layer_of
 
 FIRST, SECOND = "first", "second"
+Grouping = Literal["all", "copies", "layers"]
+GROUPINGS: tuple[str, ...] = get_args(Grouping)
 RESETTABLE = (
     nn.Linear,
     nn.Conv1d,
@@ -110,17 +110,17 @@ def with_unrelated_inputs(predicates: pd.DataFrame, seed: int | Sequence[int]) -
     return side_by_side(predicates, predicates.iloc[derangement(len(predicates), seed)])
 
 
-def edge_groups(columns: Iterable[str], control: str) -> EdgeGroups:
-    """The groups a control reports, each as its allowed (source layer, target layer) pairs.
+def edge_groups(columns: Iterable[str], grouping: Grouping) -> EdgeGroups:
+    """The groups of edges a control reports, each as its allowed (source layer, target layer) pairs.
 
     ``all``: every edge. ``copies``: ``between``, edges from a neuron of the first copy to one of the second.
     ``layers`` (exactly two neuron layers, in recording order): ``layer1`` and ``layer2`` hold the edges inside
-    one layer, ``inter_layer`` those between them (both directions); together they are all neuron–neuron edges.
+    one layer, ``inter_layer`` the edges from a layer-1 literal to a layer-2 literal only (one per accepted cell;
+    their layer 2 → layer 1 contrapositives are not counted again), as ``between`` counts copy 1 → copy 2.
     """
-    if control not in GROUPING:
-        raise ValueError(f"unknown control {control!r}; known controls: {', '.join(CONTROLS)}.")
+    if grouping not in GROUPINGS:
+        raise ValueError(f"unknown edge grouping {grouping!r}; choose one of {', '.join(GROUPINGS)}.")
     layers = list(dict.fromkeys(layer_names(columns)))
-    grouping = GROUPING[control]
     if grouping == "all":
         return {ALL: frozenset(itertools.product(layers, layers))}
     if grouping == "copies":
@@ -128,21 +128,21 @@ def edge_groups(columns: Iterable[str], control: str) -> EdgeGroups:
         seconds = [layer for layer in layers if layer.startswith(f"{SECOND}.")]
         if not firsts or not seconds:
             raise ValueError(
-                f"the {control} control needs neurons of two copies named '{FIRST}.*' and '{SECOND}.*' "
+                f"grouping by copies needs neurons of two copies named '{FIRST}.*' and '{SECOND}.*' "
                 f"(built by side_by_side); the predicates' layers are {layers}."
             )
         return {BETWEEN: frozenset(itertools.product(firsts, seconds))}
     neurons = [layer for layer in layers if layer != CLASS_LAYER]
     if len(neurons) != 2:
         raise ValueError(
-            f"the {control} control needs exactly two recorded layers; got {neurons}. "
+            f"grouping by layers needs exactly two recorded layers; got {neurons}. "
             "Set controls.two_layers.layers to two aliases."
         )
     one, two = neurons
     return {
         LAYER1: frozenset({(one, one)}),
         LAYER2: frozenset({(two, two)}),
-        INTER_LAYER: frozenset({(one, two), (two, one)}),
+        INTER_LAYER: frozenset({(one, two)}),
     }
 
 

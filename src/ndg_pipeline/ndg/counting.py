@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +37,7 @@ class PairCounts:
     n_rows: int
     ones: np.ndarray
     gram: np.ndarray
+    lineage: dict[str, str] = field(default_factory=dict)  # the model and data behind the counts
 
     def __post_init__(self) -> None:
         """Reject arrays that do not match the columns, so that errors surface where counts are built."""

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ndg_pipeline.names import is_class
 from ndg_pipeline.ndg.counting import PairCounts, count_frame
 
 PAPER_ALPHAS: tuple[float, ...] = (1.01, 2, 3, 4, 5, 10, 20, 30, 50, 80, 100, 200, 500, 1000, 5000, 100000)
 CONSTANT_TOLERANCE = 1e-4
-CLASS_PREFIX = "class:"
 BLOCK_PAIRS = 2**17
 
 EDGE_DTYPES = {
@@ -80,7 +80,7 @@ def _check_test(train: PairCounts, test: PairCounts | None) -> None:
 def class_mask(columns: Sequence[str], class_columns: Sequence[str] | None) -> np.ndarray:
     """Mark class predicates: the given names, or every column starting with ``class:`` when None."""
     if class_columns is None:
-        return np.array([c.startswith(CLASS_PREFIX) for c in columns], dtype=bool)
+        return np.array([is_class(c) for c in columns], dtype=bool)
     unknown = sorted(set(class_columns) - set(columns))
     if unknown:
         raise ValueError(f"class columns {unknown[:10]} are not among the counted columns.")

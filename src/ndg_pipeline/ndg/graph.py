@@ -8,38 +8,14 @@ from collections.abc import Iterable, Mapping
 import networkx as nx
 import pandas as pd
 
-NOT = "¬"
-CLASS_LAYER = "class"
+from ndg_pipeline.names import (
+    class_predicate,
+    literal_key,
+    literal_name,
+    split_predicate,
+)
+
 NEURON_TABLE_COLUMNS = ("literal", "precision", "recall", "support")
-
-
-def literal_name(predicate: str, value: bool) -> str:
-    """Name the literal `predicate` (true) or `¬predicate` (false), the graph's node ids."""
-    return predicate if value else NOT + predicate
-
-
-def parse_literal(name: str) -> tuple[str, bool]:
-    """Split a literal name back into its predicate and value."""
-    return (name[len(NOT) :], False) if name.startswith(NOT) else (name, True)
-
-
-def negate(name: str) -> str:
-    """Name the opposite literal of the same predicate."""
-    predicate, value = parse_literal(name)
-    return literal_name(predicate, not value)
-
-
-def split_predicate(predicate: str) -> tuple[str, int]:
-    """Split `layer:index` into its layer alias and neuron (or class) index."""
-    layer, _, index = predicate.rpartition(":")
-    return layer, int(index)
-
-
-def literal_key(name: str) -> tuple[bool, str, int, bool]:
-    """Sort key for literals (classes first, then layer, index, true before false) for stable output."""
-    predicate, value = parse_literal(name)
-    layer, index = split_predicate(predicate)
-    return layer != CLASS_LAYER, layer, index, not value
 
 
 def _literal_nodes(priors: pd.DataFrame) -> list[tuple[str, dict]]:
@@ -201,7 +177,7 @@ def _class_neurons(graph: nx.DiGraph, pairs: Iterable[tuple[str, str]], neuron_e
 
 def _class_literal(graph: nx.DiGraph, class_index: int) -> str:
     """The literal `class:c`, checked to exist so a wrong index fails clearly."""
-    literal = literal_name(f"{CLASS_LAYER}:{class_index}", True)
+    literal = literal_name(class_predicate(class_index), True)
     if literal not in graph:
         raise ValueError(f"class {class_index} has no literal {literal!r} in the graph")
     return literal

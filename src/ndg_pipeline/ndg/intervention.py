@@ -12,26 +12,27 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ndg_pipeline.batches import attention_mask_of, capped, iterate, logits_of
-from ndg_pipeline.data.splits import Split
+from ndg_pipeline.batches import iterate
+from ndg_pipeline.data.splits import Split, capped
 from ndg_pipeline.device import resolve_device
-from ndg_pipeline.ndg.binarize import threshold_value
-from ndg_pipeline.ndg.graph import (
-    CLASS_LAYER,
-    intervention_closure_graph,
+from ndg_pipeline.names import (
+    class_predicate,
+    layer_of,
     literal_key,
     literal_name,
     negate,
+    neuron_columns,
     parse_literal,
     split_predicate,
 )
-from ndg_pipeline.ndg.layers import POSITIONS, Position, resolve_module
-from ndg_pipeline.ndg.recording import LABEL, PREDICTED, first_tensor, layer_of
+from ndg_pipeline.ndg.binarize import threshold_value
+from ndg_pipeline.ndg.graph import intervention_closure_graph
+from ndg_pipeline.probe import Position, Site, Write, probing
 
 ValueMode = Literal["patch", "reference"]
 SET_TYPES = (0, 1, 2)
 OUTCOMES = ("aligned", "unchanged", "unaligned")
-RANDOM_BASELINE = "random_baseline"
+GRAPH_SETS, RANDOM_SETS = "graph", "random"  # whose intervention sets were written
 
 
 def _reach(sources: Iterable[str], neighbours: Callable[[str], Iterable[str]]) -> set[str]:
@@ -48,7 +49,7 @@ def _reach(sources: Iterable[str], neighbours: Callable[[str], Iterable[str]]) -
 
 def _class_literal(closure: nx.DiGraph, class_index: int) -> str:
     """The literal ``class:c``, checked to be a node so a wrong class index fails clearly."""
-    literal = literal_name(f"{CLASS_LAYER}:{class_index}", True)
+    literal = literal_name(class_predicate(class_index), True)
     if literal not in closure:
         raise ValueError(f"class {class_index} has no literal {literal!r} in the graph; is it the right graph?")
     return literal
@@ -94,11 +95,6 @@ def neuron_assignments(literals: Iterable[str], layers: Iterable[str]) -> tuple[
     return assignment, len(values) - len(assignment)
 
 
-def _neuron_columns(activations: pd.DataFrame) -> list[str]:
-    """The neuron columns of a recorded activation table (everything but predicted and label)."""
-    return [column for column in activations.columns if column not in (PREDICTED, LABEL)]
-
-
 def _layer_means(sums: np.ndarray, counts: np.ndarray, layers: np.ndarray) -> np.ndarray:
     """Per neuron, the pooled mean of its whole layer (NaN when the layer has no such values)."""
     frame = pd.DataFrame({"layer": layers, "sum": sums, "count": counts}).groupby("layer", sort=False).sum()
@@ -122,7 +118,7 @@ def on_off_values(activations: pd.DataFrame, thresholds: Mapping[str, str | floa
     A neuron never on (never off) falls back to its layer's mean on (off) value, and failing that to the
     threshold itself. Index: the neuron columns (``alias:i``); columns ``on`` and ``off``.
     """
-    neurons = _neuron_columns(activations)
+    neurons = neuron_columns(activations.columns)
     layers = np.array([layer_of(column) for column in neurons])
     missing = sorted(set(layers) - set(thresholds))
     if missing:
@@ -218,63 +214,20 @@ def draw_counterfactuals(labels: np.ndarray, num_classes: int, rng: np.random.Ge
     return drawn + (drawn >= labels)
 
 
-def _token_index(output: torch.Tensor, position: Position, attention_mask: torch.Tensor | None) -> torch.Tensor:
-    """Per input, the sequence position the neurons were recorded at (``first`` or ``last``)."""
-    if position == "mean":
-        raise ValueError(
-            "position 'mean' cannot be written back: a mean over tokens has no single token to set. "
-            "Record and intervene at position 'first' or 'last'."
-        )
-    if position == "first":
-        return torch.zeros(output.shape[0], dtype=torch.long, device=output.device)
-    if attention_mask is None:
-        return torch.full((output.shape[0],), output.shape[1] - 1, dtype=torch.long, device=output.device)
-    return attention_mask.to(output.device).sum(dim=1).clamp(min=1) - 1
-
-
-def _patched(target: torch.Tensor, mask: torch.Tensor, values: torch.Tensor, threshold: float | None) -> torch.Tensor:
-    """``target`` (batch, neurons) with masked neurons replaced; binarized first when a threshold is given."""
-    if mask.shape != target.shape:
-        raise ValueError(
-            f"the layer outputs {target.shape[1]} neurons per input here but {mask.shape[1]} were recorded."
-        )
-    base = target if threshold is None else (target > threshold).to(target.dtype)
-    return torch.where(mask.to(target.device), values.to(target.device, target.dtype), base)
-
-
-def write_neurons(
-    output: torch.Tensor,
-    mask: torch.Tensor,
-    values: torch.Tensor,
-    position: Position = "first",
-    attention_mask: torch.Tensor | None = None,
-    threshold: float | None = None,
+def patch_neurons(
+    values: torch.Tensor, mask: torch.Tensor, written: torch.Tensor, threshold: float | None = None
 ) -> torch.Tensor:
-    """A copy of a layer's output with neurons (batch, neurons) written where ``mask`` is set.
+    """A layer's (batch, neurons) values with the ``mask``ed neurons set to ``written``.
 
-    2-D outputs are written at [:, index]; (batch, seq, features) outputs at the recorded token (``first``:
-    token 0, ``last``: the last non-padding one); larger outputs on their per-input flattening, as recorded.
-    With ``threshold`` (``reference`` mode) the neurons are first binarized (> threshold → 1, else 0).
+    With ``threshold`` (``reference`` mode) the whole layer is first binarized (> threshold → 1, else 0), as the
+    authors' code fed 0/1 to the rest of the network.
     """
-    if position not in POSITIONS:
-        raise ValueError(f"position {position!r} is unknown; choose one of {', '.join(POSITIONS)}.")
-    if output.dim() != 3:
-        flat = output.reshape(output.shape[0], -1)
-        return _patched(flat, mask, values, threshold).reshape(output.shape)
-    rows = torch.arange(output.shape[0], device=output.device)
-    tokens = _token_index(output, position, attention_mask)
-    written = output.clone()
-    written[rows, tokens] = _patched(output[rows, tokens], mask, values, threshold)
-    return written
-
-
-def _replace_first(output: object, tensor: torch.Tensor) -> object:
-    """The module's output with its (first) tensor replaced, tuples and lists rebuilt."""
-    if isinstance(output, tuple):
-        return (tensor, *output[1:])
-    if isinstance(output, list):
-        return [tensor, *output[1:]]
-    return tensor
+    if mask.shape != values.shape:
+        raise ValueError(
+            f"the layer outputs {values.shape[1]} neurons per input here but {mask.shape[1]} were recorded."
+        )
+    base = values if threshold is None else (values > threshold).to(values.dtype)
+    return torch.where(mask.to(values.device), written.to(values.device, values.dtype), base)
 
 
 @dataclass
@@ -283,27 +236,17 @@ class _Pending:
 
     mask: torch.Tensor | None = None
     values: torch.Tensor | None = None
-    attention_mask: torch.Tensor | None = None
 
 
-def _writing_hook(pending: _Pending, part: slice, position: Position, threshold: float | None) -> Callable:
-    """A forward hook writing one layer's share of the pending writes into the module's output."""
+def _layer_write(pending: _Pending, part: slice, threshold: float | None) -> Write:
+    """The probe write of one layer's share of the pending writes (nothing during the clean pass)."""
 
-    def hook(_module: nn.Module, _inputs: object, output: object) -> object:
+    def write(values: torch.Tensor) -> torch.Tensor | None:
         if pending.mask is None or pending.values is None:
             return None
-        tensor = first_tensor(output)
-        written = write_neurons(
-            tensor,
-            pending.mask[:, part],
-            pending.values[:, part],
-            position,
-            pending.attention_mask,
-            threshold,
-        )
-        return _replace_first(output, written)
+        return patch_neurons(values, pending.mask[:, part], pending.values[:, part], threshold)
 
-    return hook
+    return write
 
 
 @dataclass(frozen=True)
@@ -353,18 +296,18 @@ def _intervene(
     model.eval().to(torch_device)
     rng = np.random.default_rng(seed)
     pending = _Pending()
-    handles = [
-        resolve_module(model, path).register_forward_hook(
-            _writing_hook(pending, layout.slices[alias], position, None if thresholds is None else thresholds[alias])
+    writes = {
+        Site(path, position): _layer_write(
+            pending, layout.slices[alias], None if thresholds is None else thresholds[alias]
         )
         for alias, path in layers.items()
-    ]
+    }
     chunks, seen = [], 0
-    try:
+    with probing(model, writes=writes) as probe:
         for inputs, batch_labels in iterate(capped(split, max_inputs), batch_size, torch_device, desc):
             pending.mask = pending.values = None
             labels = batch_labels.cpu().numpy().astype(np.int64)
-            logits = logits_of(model, inputs)
+            logits = probe.forward(inputs)
             correct = np.flatnonzero(logits.argmax(dim=1).cpu().numpy() == labels)
             counterfactual = draw_counterfactuals(labels[correct], logits.shape[1], rng)
             rows = [plan(int(y), int(c)) for y, c in zip(labels[correct], counterfactual, strict=True)]
@@ -375,8 +318,7 @@ def _intervene(
                 values[correct] = np.stack([row.values for row in rows])
                 pending.mask = torch.from_numpy(mask).to(torch_device)
                 pending.values = torch.from_numpy(values).to(torch_device)
-                pending.attention_mask = attention_mask_of(inputs)
-                new = logits_of(model, inputs).argmax(dim=1).cpu().numpy()[correct]
+                new = probe.forward(inputs).argmax(dim=1).cpu().numpy()[correct]
                 chunks.append(
                     pd.DataFrame(
                         {
@@ -391,9 +333,6 @@ def _intervene(
                     )
                 )
             seen += len(labels)
-    finally:
-        for handle in handles:
-            handle.remove()
     if not seen:
         raise ValueError("the split is empty: there is nothing to intervene on.")
     return InterventionOutcome(_frame(chunks), seen)
@@ -469,7 +408,9 @@ def random_baseline(
     layers: Mapping[str, str],
     position: Position,
     graph: nx.DiGraph,
+    thresholds: Mapping[str, str | float],
     values: pd.DataFrame,
+    mode: ValueMode = "patch",
     set_type: int = 0,
     seed: int = 0,
     batch_size: int = 512,
@@ -479,10 +420,11 @@ def random_baseline(
 ) -> InterventionOutcome:
     """Control: per correct input, as many random neurons as its real set writes, each randomly on or off.
 
-    Same counterfactual draws as ``run_intervention`` with this seed; the neurons and their on/off values come
-    from a second generator seeded by (seed, 1); written in ``patch`` mode with ``values``.
+    Same counterfactual draws as ``run_intervention`` with this seed, written with the same ``values`` and
+    ``mode``; the neurons and their on/off values come from a second generator seeded by (seed, 1).
     """
     layout = _layout(values, layers)
+    limits = _resolved_thresholds(thresholds, layers) if mode == "reference" else None
     real = _set_planner(intervention_closure_graph(graph), layers, layout, set_type)
     rng = np.random.default_rng([seed, 1])
 
@@ -491,16 +433,21 @@ def random_baseline(
         indices = rng.choice(len(layout.columns), size=size, replace=False)
         return _dense_row(layout, indices, rng.random(size) < 0.5, 0)
 
-    return _intervene(model, split, layers, position, layout, plan, None, seed, batch_size, max_inputs, device, desc)
+    return _intervene(model, split, layers, position, layout, plan, limits, seed, batch_size, max_inputs, device, desc)
 
 
-def summarize(outcome: InterventionOutcome, split_name: str, mode: str, num_neurons: int) -> dict:
-    """One Table-5 row: outcome percentages over correct inputs, accuracy, contradictions and set sizes."""
+def summarize(
+    outcome: InterventionOutcome, split_name: str, mode: str, num_neurons: int, sets: str = GRAPH_SETS
+) -> dict:
+    """One Table-5 row: outcome percentages over correct inputs, accuracy, contradictions and set sizes.
+
+    ``sets`` says whose sets were written: the graph's (``graph``) or the random baseline's (``random``)."""
     inputs = outcome.inputs
     mean_set_size = float(inputs["set_size"].mean()) if outcome.n_correct else float("nan")
     return {
         "split": split_name,
         "mode": mode,
+        "sets": sets,
         **{name: outcome.percent(name) for name in OUTCOMES},
         "model_accuracy": 100.0 * outcome.n_correct / outcome.n_inputs,
         "mean_contradictions": float(inputs["contradictions"].mean()) if outcome.n_correct else float("nan"),
@@ -541,42 +488,30 @@ def intervention_report(
     max_inputs: int | None = None,
     device: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Table 5 (one row per split × mode, plus ``random_baseline``) and the per-class table of every run."""
+    """Table 5 (one row per split × value mode × sets, ``graph`` or ``random``) and the per-class table of each run.
+
+    The random-set baseline runs in every value mode, with that mode's values, beside the graph's sets."""
     patch_values = on_off_values(train_activations, thresholds)
     mode_values = {"patch": patch_values, "reference": binary_values(patch_values.index)}
     num_neurons = len(_layout(patch_values, layers).columns)
-    common = {"set_type": set_type, "seed": seed, "batch_size": batch_size, "max_inputs": max_inputs}
+    common = {"set_type": set_type, "seed": seed, "batch_size": batch_size, "max_inputs": max_inputs, "device": device}
     rows, classes = [], []
     for split_name, split in splits.items():
-        runs = {
-            mode: run_intervention(
-                model,
-                split,
-                layers,
-                position,
-                graph,
-                thresholds,
-                mode_values[mode],
-                mode,
-                device=device,
-                desc=f"intervene {split_name} {mode}",
-                **common,
-            )
-            for mode in value_modes
-        }
-        runs[RANDOM_BASELINE] = random_baseline(
-            model,
-            split,
-            layers,
-            position,
-            graph,
-            patch_values,
-            device=device,
-            desc=f"intervene {split_name} random",
-            **common,
-        )
-        for mode, outcome in runs.items():
-            rows.append(summarize(outcome, split_name, mode, num_neurons))
-            classes.append(per_class_table(outcome).assign(split=split_name, mode=mode))
+        for mode in value_modes:
+            for sets, run in ((GRAPH_SETS, run_intervention), (RANDOM_SETS, random_baseline)):
+                outcome = run(
+                    model,
+                    split,
+                    layers,
+                    position,
+                    graph,
+                    thresholds,
+                    mode_values[mode],
+                    mode,
+                    desc=f"intervene {split_name} {mode} {sets}",
+                    **common,
+                )
+                rows.append(summarize(outcome, split_name, mode, num_neurons, sets))
+                classes.append(per_class_table(outcome).assign(split=split_name, mode=mode, sets=sets))
     per_class = pd.concat(classes, ignore_index=True)
-    return pd.DataFrame(rows), per_class[["split", "mode", *per_class.columns[:-2]]]
+    return pd.DataFrame(rows), per_class[["split", "mode", "sets", *per_class.columns[:-3]]]

@@ -12,7 +12,6 @@ DATASET_NAMES = {
     "mnist": "MNIST",
     "mnist_sample": "MNIST",
     "mnist_even": "MNIST even",
-    "mnist_sample_even": "MNIST even",  # data.name=mnist_even on the default even_source (mnist_sample)
     "sst2": "SST2",
     "allnli": "AllNLI",
     "cub200": "CUB200",

@@ -13,7 +13,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from ndg_pipeline.ndg.graph import literal_name
+from ndg_pipeline.names import literal_name
 from ndg_pipeline.reporting.figures import alpha_sweep_figure, sweep_is_clipped, training_figure
 from ndg_pipeline.reporting.paper import PAPER_ALPHA, paper_dataset, paper_rows
 
@@ -42,6 +42,7 @@ class ReportContext:
     drawings: dict[str, str]
     top_edges: pd.DataFrame
     run_info: dict[str, str]
+    lineage: dict[str, str] = field(default_factory=dict)  # fingerprints of the model and data behind the run
 
 
 @dataclass(frozen=True)

@@ -8,18 +8,14 @@ import numpy as np
 import pandas as pd
 
 from ndg_pipeline.control_names import (
-    ALL,
-    BETWEEN,
     DIFFERENT_INPUTS,
-    INTER_LAYER,
-    LAYER1,
-    LAYER2,
     RANDOM_INPUT,
     RANDOM_MODEL,
     TRAINED,
     TWO_LAYERS,
     TWO_MODELS,
 )
+from ndg_pipeline.names import ALL, BETWEEN, INTER_LAYER, LAYER1, LAYER2
 from ndg_pipeline.ndg.controls import RESULT_DTYPES
 from ndg_pipeline.reporting.paper import PAPER_ALPHA, PAPER_DATASETS, PAPER_TABLES, paper_dataset
 from ndg_pipeline.reporting.report import Row, Table, _environment, format_exact, format_percent

@@ -13,6 +13,7 @@ import functools
 from kedro.pipeline import Node, Pipeline, pipeline
 
 from ndg_pipeline.control_names import DIFFERENT_INPUTS, RANDOM_INPUT, RANDOM_MODEL, TRAINED, TWO_LAYERS, TWO_MODELS
+from ndg_pipeline.hooks import COMBINES_MODELS
 from ndg_pipeline.pipelines.controls import nodes
 from ndg_pipeline.pipelines.ndg import create_pipeline as create_ndg_pipeline
 
@@ -91,6 +92,7 @@ def two_models() -> Pipeline:
         ["predicates_train", "predicates_test", "second_predicates_train", "second_predicates_test"],
         ["paired_train", "paired_test"],
         name="pair_models",
+        tags=[COMBINES_MODELS],
     )
     return ndg_through("binarize") + control(TWO_MODELS, second, pair, ndg_stages(*MINE, inputs=PAIRED))
 
@@ -123,7 +125,7 @@ CONTROL_PIPELINES = {
     TWO_MODELS: two_models,
     DIFFERENT_INPUTS: different_inputs,
     TWO_LAYERS: two_layers,
-}  # each is also a pipeline of its own, ``kedro run --pipelines=<control>`` (a package per control re-exports it)
+}  # each is also a pipeline of its own, ``kedro run --pipelines=<control>`` (see pipeline_registry)
 
 
 def create_pipeline(**kwargs) -> Pipeline:

@@ -10,15 +10,8 @@ import graphviz
 import networkx as nx
 from pyvis.network import Network
 
-from ndg_pipeline.ndg.graph import (
-    NOT,
-    equivalence_classes,
-    focus_subgraph,
-    literal_key,
-    parse_literal,
-    split_predicate,
-    top_edges,
-)
+from ndg_pipeline.names import NOT, literal_key, parse_literal, split_predicate
+from ndg_pipeline.ndg.graph import equivalence_classes, focus_subgraph, top_edges
 
 CLASS_COLOR = "#d62728"
 NEURON_COLOR = "#9ecae1"

@@ -1,0 +1,44 @@
+"""Shape numbers for kedro-mlflow's metric datasets: the one place that knows MLflow's metric form."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+
+import pandas as pd
+
+MetricHistory = dict[str, list[dict[str, float | int]]]
+
+
+def _finite(value: float) -> bool:
+    return not math.isnan(float(value))
+
+
+def metrics(values: Mapping[str, float], step: int = 0) -> MetricHistory:
+    """``{name: value}`` → the ``MlflowMetricsHistoryDataset`` form at one step, NaN dropped (MLflow plots it badly)."""
+    return {name: [{"value": float(value), "step": int(step)}] for name, value in values.items() if _finite(value)}
+
+
+def metric_history(frame: pd.DataFrame, step: str, columns: Iterable[str], prefix: str = "") -> MetricHistory:
+    """Columns of a per-step table (e.g. per epoch) → one metric each, ``step`` as MLflow's step; NaN dropped."""
+    history = {
+        f"{prefix}{column}": [
+            {"value": float(value), "step": int(at)}
+            for at, value in zip(frame[step], frame[column], strict=True)
+            if _finite(value)
+        ]
+        for column in columns
+    }
+    return {name: points for name, points in history.items() if points}
+
+
+def flatten(values: Mapping[str, object], prefix: str = "") -> dict[str, object]:
+    """Nested parameter groups → dotted keys (``mine.alpha``), as MLflow params and tags are compared."""
+    flat: dict[str, object] = {}
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
