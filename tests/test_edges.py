@@ -274,6 +274,76 @@ def test_float32_rounding_of_the_prior_product_decides_at_the_boundary(float32_a
     assert has_edge(result.edges, "a", True, "b", True) == float32_accepts
 
 
+def pair_frame(n_rows: int, n_a: int, n_b: int, n_ab: int) -> pd.DataFrame:
+    """a on rows [0, n_a); b on n_ab rows inside a and n_b − n_ab rows right after a."""
+    b = first_rows(n_rows, 0, n_ab) | first_rows(n_rows, n_a, n_a + n_b - n_ab)
+    return pd.DataFrame({"a": first_rows(n_rows, 0, n_a), "b": b})
+
+
+def test_threshold_divides_by_alpha_before_multiplying_by_n():
+    # N = 1440, n(a) = 480, n(b) = 945, n(a∧b) = 63, α = 5. In exact arithmetic T = 1440·(1/3)·(21/32)/5 = 63,
+    # a whole number, so the order of the float operations decides: (fl32(P(a)P(b)) / α)·N = 62.99999999999999
+    # rejects a → ¬b (cell 11 holds 63), while N·fl32(P(a)P(b))/α = 63.0 would accept it and its contrapositive.
+    product = float(np.float32((480 / 1440) * (945 / 1440)))
+    assert product / 5 * 1440 < 63 <= 1440 * product / 5
+    result = mine(count_frame(pair_frame(1440, 480, 945, 63)), alpha=5)
+    assert not has_edge(result.edges, "a", True, "b", False)
+    assert not has_edge(result.edges, "b", True, "a", False)
+    # one count fewer is below T either way: the edge and its contrapositive are there
+    fewer = mine(count_frame(pair_frame(1440, 480, 945, 62)), alpha=5).edges
+    assert has_edge(fewer, "a", True, "b", False) and has_edge(fewer, "b", True, "a", False)
+
+
+def order_flips(limit: int = 40) -> list[tuple[int, int, int, float]]:
+    """(N, n(a), n(b), α) where T = N·P(a)·P(b)/α is a whole number c that the two float orders put on opposite
+    sides of c, among small N, with 1 < T."""
+    found = []
+    for n_rows in range(60, 1500, 60):
+        n = np.arange(1, n_rows)
+        product = np.outer(n / n_rows, n / n_rows).astype(np.float32).astype(np.float64)
+        for alpha in (3.0, 5.0, 7.0, 20.0):
+            ours, other = product / alpha * n_rows, n_rows * product / alpha
+            count = np.round(ours)
+            flips = (count > 1) & ((count <= ours) != (count <= other))
+            flips &= count <= np.minimum.outer(n, n)  # a feasible n(a∧b)
+            for i, j in np.argwhere(flips)[:2]:
+                found.append((n_rows, int(n[i]), int(n[j]), alpha))
+            if len(found) >= limit:
+                return found
+    return found
+
+
+def test_a_search_of_boundary_cases_agrees_with_the_reference_order():
+    cases = order_flips()
+    assert len(cases) >= 10
+    for n_rows, n_a, n_b, alpha in cases:
+        t = float(np.float32((n_a / n_rows) * (n_b / n_rows))) / alpha * n_rows
+        count = round(t)
+        accepted = count <= t
+        frame = pair_frame(n_rows, n_a, n_b, count)
+        if frame["a"].sum() + frame["b"].sum() - count > n_rows:  # not realizable in n_rows rows
+            continue
+        result = mine(count_frame(frame), alpha=alpha)
+        assert result.equivalences.empty
+        assert has_edge(result.edges, "a", True, "b", False) == accepted, (n_rows, n_a, n_b, alpha)
+        assert has_edge(result.edges, "b", True, "a", False) == accepted, (n_rows, n_a, n_b, alpha)
+
+
+def test_constants_can_be_equivalent_but_have_no_edges():
+    # N = 100 000: c and d both true on rows 0-4 only (P = 5e-5, constants); e false on them only (P = 0.99995).
+    # c ≡ d (cells 10 and 01 are empty, T = (fl32(5e-5·0.99995)/2)·N ≈ 2.5 > 1) and c ≡ ¬e; no edge at all.
+    n_rows = 100_000
+    frame = pd.DataFrame({"c": first_rows(n_rows, 0, 5), "d": first_rows(n_rows, 0, 5), "e": ~first_rows(n_rows, 0, 5)})
+    result = mine(count_frame(frame), alpha=2)
+    assert result.edges.empty
+    assert result.equivalences[["a", "b", "negated"]].values.tolist() == [
+        ["c", "d", False],
+        ["c", "e", True],
+        ["d", "e", True],
+    ]
+    assert result.constants["predicate"].tolist() == ["c", "d", "e"]
+
+
 @pytest.mark.parametrize("alpha", [1.0, 0.5, float("nan")])
 def test_alpha_must_exceed_one(alpha):
     counts = count_frame(implication_frame())
@@ -312,8 +382,6 @@ def reference_rule(counts, alpha: float) -> tuple[set, set]:
     is_class = [c.startswith("class:") for c in counts.columns]
     edges, equivalences = set(), set()
     for i, j in itertools.combinations(range(len(counts.columns)), 2):
-        if not (live[i] and live[j]):
-            continue
         cell = {
             (1, 1): gram[i, j],
             (1, 0): ones[i] - gram[i, j],
@@ -324,13 +392,13 @@ def reference_rule(counts, alpha: float) -> tuple[set, set]:
         p_j = {1: ones[j] / n, 0: (n - ones[j]) / n}
         empty = {}
         for u, v in cell:
-            threshold = n * float(np.float32(p_i[u] * p_j[v])) / alpha
+            threshold = float(np.float32(p_i[u] * p_j[v])) / alpha * n
             empty[u, v] = threshold > 1 and cell[u, v] <= threshold
         if empty[1, 0] and empty[0, 1]:
             equivalences.add((i, j, False))
         elif empty[1, 1] and empty[0, 0]:
             equivalences.add((i, j, True))
-        elif not (is_class[i] and is_class[j]):
+        elif live[i] and live[j] and not (is_class[i] and is_class[j]):
             for u, v in cell:
                 if empty[u, v]:
                     edges.add((i, bool(u), j, not v, "mined"))

@@ -102,11 +102,18 @@ def priors_table(counts: PairCounts, is_class: np.ndarray) -> pd.DataFrame:
     )
 
 
-def _cell_bound(p_rows: np.ndarray, p_cols: np.ndarray, n_rows: int, alpha: float) -> np.ndarray:
-    """floor(T), T = N·fl32(P_u·P_v)/α, where T > 1, else −1: count ≤ bound ⇔ (count ≤ T and T > 1)."""
-    bound = np.multiply.outer(p_rows, p_cols)
-    np.multiply(bound.astype(np.float32), float(n_rows), out=bound, dtype=np.float64)
+def threshold(p_rows: np.ndarray, p_cols: np.ndarray, n_rows: int, alpha: float) -> np.ndarray:
+    """T = (fl32(P_u·P_v) / α) · N, in the reference's order: the float64 product rounded to float32, divided by α
+    in float64, then multiplied by N (the order decides at the boundary when T is a whole number)."""
+    bound = np.multiply.outer(p_rows, p_cols).astype(np.float32).astype(np.float64)
     bound /= alpha
+    bound *= float(n_rows)
+    return bound
+
+
+def _cell_bound(p_rows: np.ndarray, p_cols: np.ndarray, n_rows: int, alpha: float) -> np.ndarray:
+    """floor(T) where T > 1, else −1: count ≤ bound ⇔ (count ≤ T and T > 1)."""
+    bound = threshold(p_rows, p_cols, n_rows, alpha)
     too_small = bound <= 1
     np.floor(bound, out=bound)
     bound[too_small] = -1.0
@@ -162,8 +169,9 @@ def _scan_block(
     same = cells[1, 0] & cells[0, 1]
     opposite = cells[1, 1] & cells[0, 0]
     equivalences = []
+    everyone, no_class = np.ones_like(live), np.zeros_like(is_class)
     for mask, negated in ((same, False), (opposite, True)):
-        i, j = _upper_pairs(mask, rows.start, live, np.zeros_like(is_class))
+        i, j = _upper_pairs(mask, rows.start, everyone, no_class)  # all pairs, constants and classes included
         equivalences.append((i, j, np.full(i.size, negated)))
     free = ~(same | opposite)
     edges = []
@@ -269,11 +277,12 @@ def mine(
     """Mine the dependency graph from train counts by the NDG rule (spec §3), optionally scored on test.
 
     For a pair i < j and values u, v the cell n_uv = n(i=u ∧ j=v) is empty enough iff n_uv ≤ T and T > 1,
-    with T = N · fl32(P(i=u) · P(j=v)) / α: the priors P(i=1) = n_i/N and P(i=0) = (N − n_i)/N are float64,
-    their product is rounded to float32 (as the reference does), and that rounded value is multiplied by N and
-    then divided by α in float64. An empty cell gives the mined edge (i=u) → (j=1−v) and its contrapositive
-    (j=v) → (i=1−u). Constants (prior < 1e-4 or > 1 − 1e-4) take part in nothing; class–class pairs give no
-    edge; i ≡ j (cells 10 and 01 empty) or i ≡ ¬j (cells 11 and 00 empty) is an equivalence, not an edge.
+    with T = (fl32(P(i=u) · P(j=v)) / α) · N: the priors P(i=1) = n_i/N and P(i=0) = (N − n_i)/N are float64,
+    their product is rounded to float32 (as the reference does), and that rounded value is divided by α and
+    then multiplied by N in float64. An empty cell gives the mined edge (i=u) → (j=1−v) and its contrapositive
+    (j=v) → (i=1−u). Constants (prior < 1e-4 or > 1 − 1e-4) take part in no edge; class–class pairs give no
+    edge; i ≡ j (cells 10 and 01 empty) or i ≡ ¬j (cells 11 and 00 empty) is an equivalence, not an edge, tested
+    over all pairs (constants and class pairs included).
     The pair grid is processed in blocks of ``block_rows`` rows (default: about 2**17 pairs, a few MB).
     """
     _check_alpha(alpha)
