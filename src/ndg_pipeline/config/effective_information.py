@@ -1,7 +1,81 @@
 """Parameters of the effective-information lens (``conf/base/parameters_effective_information.yml``)."""
 
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
 from ndg_pipeline.config.base import Params
+
+Activation = Literal["sigmoid", "tanh", "relu"]
+
+
+class MeasureParams(Params):
+    """How each layer is measured: sample counts, bins, mode and device."""
+
+    samples: int = Field(10_000, gt=0)
+    sensitivity_samples: int = Field(2_000, gt=0)
+    bins: int = Field(8, ge=2, le=256)
+    reference: bool = False
+    seed: int = 0
+    relu_max: float = Field(1.0, gt=0)
+    device: str = "auto"
+
+
+class TrainingParams(Params):
+    """Training of one of the paper's small networks (MSE on one-hot targets, as the paper's scripts)."""
+
+    epochs: int = Field(30, gt=0)
+    batch_size: int = Field(10, gt=0)
+    learning_rate: float = Field(0.01, gt=0)
+    measure_every: int = Field(1, gt=0)
+
+
+class IrisParams(Params):
+    """The Iris experiment: 4-5-5-3 sigmoid network."""
+
+    widths: list[int] = Field(default_factory=lambda: [4, 5, 5, 3], min_length=2)
+    activation: Activation = "sigmoid"
+    test_fraction: float = Field(0.2, gt=0, lt=1)
+    split_seed: int = 0
+    training: TrainingParams = TrainingParams(epochs=40, batch_size=10, learning_rate=0.01)
+
+
+class MnistSmallParams(Params):
+    """The MNIST 5×5 experiments: the embedded digits of the first ``classes`` classes, downsampled to 5×5."""
+
+    networks: dict[str, list[int]] = Field(default_factory=lambda: {"shallow": [25, 6, 5], "deep": [25, 6, 6, 6, 5]})
+    activations: list[Activation] = Field(default_factory=lambda: ["sigmoid"], min_length=1)
+    classes: int = Field(5, ge=2, le=10)
+    test_fraction: float = Field(0.2, gt=0, lt=1)
+    split_seed: int = 0
+    training: TrainingParams = TrainingParams(epochs=12, batch_size=50, learning_rate=0.01)
+
+    @field_validator("networks")
+    @classmethod
+    def _inputs_and_outputs(cls, networks: dict[str, list[int]]) -> dict[str, list[int]]:
+        for name, widths in networks.items():
+            if len(widths) < 2 or widths[0] != 25 or min(widths) < 1:
+                raise ValueError(f"network {name!r}: widths must start with 25 (5×5 pixels) and have ≥ 2 layers")
+        return networks
+
+
+class ModelLayersParams(Params):
+    """The trained NDG model: which Linear layers to measure (module paths) and with how many samples."""
+
+    layers: list[str] = Field(default_factory=lambda: ["encoder.10", "decoder.0", "decoder.3", "decoder.5"])
+    samples: int = Field(4_000, gt=0)
+    sensitivity_samples: int = Field(500, gt=0)
+    bins: int = Field(8, ge=2, le=256)
+    relu_max: float = Field(10.0, gt=0)
 
 
 class EffectiveInformationParams(Params):
     """The effective-information lens: the paper's experiments and the measures of the trained CNN."""
+
+    seeds: list[int] = Field([0, 1, 2], min_length=1)
+    measure: MeasureParams = MeasureParams()
+    iris: IrisParams = IrisParams()
+    mnist_small: MnistSmallParams = MnistSmallParams()
+    model_layers: ModelLayersParams = ModelLayersParams()
