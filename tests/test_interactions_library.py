@@ -1,0 +1,360 @@
+"""The interaction library against closed forms, brute force, shapiq's exact indices and real tiny models."""
+
+from __future__ import annotations
+
+import itertools
+
+import networkx as nx
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from ndg_pipeline.interactions import (
+    ImageMasker,
+    TabularMasker,
+    TokenMasker,
+    aggregate,
+    and_interactions,
+    and_inverse,
+    and_or_graph,
+    and_transpose,
+    compute_rewards,
+    discrimination_power,
+    grid_players,
+    learn_and_or,
+    learn_baseline,
+    log_odds,
+    modelwise_transferability,
+    or_interactions,
+    or_inverse,
+    or_transpose,
+    reconstruction_error,
+    remove_noisy,
+    salient_ratio,
+    samplewise_transferability,
+    sparsity_curve,
+    subset_index,
+    subset_masks,
+    subset_sizes,
+    words_of,
+)
+from ndg_pipeline.interactions.mlp import TabularMlp
+
+
+def brute_and(v: np.ndarray) -> np.ndarray:
+    """Σ_{L⊆S} (−1)^{|S|−|L|} v(L), subset by subset (bit tests on indices)."""
+    size = len(v)
+    return np.array(
+        [
+            sum((-1) ** (bin(s).count("1") - bin(k).count("1")) * v[k] for k in range(size) if k & ~s == 0)
+            for s in range(size)
+        ]
+    )
+
+
+def game_of(v: np.ndarray, n: int):
+    """shapiq's game protocol (bool coalitions [m, n] → values) reading a reward vector in our order."""
+    weights = 1 << (n - 1 - np.arange(n))
+    return lambda coalitions: v[(coalitions.astype(np.int64) * weights).sum(axis=1)]
+
+
+def shapiq_indices(v: np.ndarray, n: int, index: str) -> np.ndarray:
+    """shapiq 1.4.1's exact index, mapped from its (size, lexicographic) order to our subset order."""
+    from shapiq import ExactComputer
+
+    values = ExactComputer(n_players=n, game=game_of(v, n))(index=index, order=n)
+    result = np.zeros(1 << n)
+    for players, position in values.interaction_lookup.items():
+        result[subset_index(players, n)] = values.values[position]
+    return result
+
+
+def test_subset_order_is_the_authors():
+    masks = subset_masks(3)
+    assert masks[0].tolist() == [False] * 3 and masks[-1].tolist() == [True] * 3
+    assert masks[4].tolist() == [True, False, False]  # player 0 is the most significant bit
+    assert subset_index([0, 2], 3) == 5 and subset_sizes(3).tolist() == [0, 1, 1, 2, 1, 2, 2, 3]
+
+
+def test_more_than_twenty_players_is_refused_with_a_fix():
+    with pytest.raises(ValueError, match=r"at most 20.*coarser image grid"):
+        subset_masks(21)
+    with pytest.raises(ValueError, match="at most 20"):
+        TabularMasker(torch.zeros(21))
+
+
+@pytest.mark.parametrize("n", [1, 3, 6])
+def test_unanimity_game_gives_the_and_indicator(n):
+    target = (1 << n) - 1 - 1  # all players but the last
+    v = np.array([float(k & target == target) for k in range(1 << n)])
+    expected = np.zeros(1 << n)
+    expected[target] = 1.0
+    np.testing.assert_array_equal(and_interactions(v), expected)
+    np.testing.assert_array_equal(and_interactions(torch.tensor(v)).numpy(), expected)
+
+
+def test_any_game_gives_the_or_indicator():
+    n, target = 5, 0b01101
+    v = np.array([float(k & target != 0) for k in range(1 << n)])
+    expected = np.zeros(1 << n)
+    expected[target] = 1.0
+    np.testing.assert_allclose(or_interactions(v), expected, atol=1e-15)
+
+
+def test_inverses_efficiency_and_batches():
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(4, 1 << 7))
+    interactions = and_interactions(rows)
+    np.testing.assert_allclose(and_inverse(interactions), rows, atol=1e-12)
+    np.testing.assert_allclose(interactions.sum(axis=1), rows[:, -1], atol=1e-12)  # Σ I = v(N)
+    np.testing.assert_allclose(or_inverse(or_interactions(rows)), rows, atol=1e-12)
+    np.testing.assert_allclose(interactions[2], and_interactions(rows[2]), atol=0)
+    np.testing.assert_allclose(brute_and(rows[0][: 1 << 4]), and_interactions(rows[0][: 1 << 4]), atol=1e-12)
+    assert and_interactions(rows).dtype == np.float64 and rows.base is None  # input untouched
+    with pytest.raises(ValueError, match="2\\^n values"):
+        and_interactions(np.zeros(12))
+
+
+def test_transposes_are_the_gradients_of_the_torch_transforms():
+    rng = np.random.default_rng(1)
+    v = torch.tensor(rng.normal(size=(3, 64)), requires_grad=True)
+    weights = torch.tensor(rng.normal(size=(3, 64)))
+    for forward, transpose in ((and_interactions, and_transpose), (or_interactions, or_transpose)):
+        (gradient,) = torch.autograd.grad((forward(v) * weights).sum(), v)
+        np.testing.assert_allclose(gradient.numpy(), transpose(weights.numpy()), atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_shapiq_moebius_and_co_moebius_on_random_games(seed):
+    n = 5
+    v = np.random.default_rng(seed).normal(size=1 << n)
+    np.testing.assert_allclose(and_interactions(v), shapiq_indices(v, n, "Moebius"), atol=1e-12)
+    co = shapiq_indices(v, n, "Co-Moebius")
+    expected = -((-1.0) ** subset_sizes(n)) * co
+    np.testing.assert_allclose(or_interactions(v)[1:], expected[1:], atol=1e-12)
+    assert or_interactions(v)[0] == v[0]
+
+
+def tiny_mlp(features: int = 6, classes: int = 3, seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    return TabularMlp(features, classes, hidden=16, layers=3).eval()
+
+
+def test_shapiq_on_real_rewards_of_a_tiny_model():
+    model = tiny_mlp()
+    x = torch.randn(6, generator=torch.Generator().manual_seed(3))
+    v = compute_rewards(model, [TabularMasker(x, 0.0)], [1], batch_size=16, desc=None)[0]
+    np.testing.assert_allclose(and_interactions(v), shapiq_indices(v, 6, "Moebius"), atol=1e-9)
+    co = shapiq_indices(v, 6, "Co-Moebius")
+    np.testing.assert_allclose(or_interactions(v)[1:], (-((-1.0) ** subset_sizes(6)) * co)[1:], atol=1e-9)
+
+
+def test_rewards_are_the_stable_log_odds_of_the_masked_inputs():
+    model = tiny_mlp()
+    x, baseline = torch.randn(6), torch.linspace(-1, 1, 6)
+    v = compute_rewards(model, [TabularMasker(x, baseline)], [2], desc=None)[0]
+    mask = subset_masks(6)[37]
+    with torch.no_grad():
+        logits = model(torch.where(torch.from_numpy(mask), x, baseline)[None]).double()[0]
+    p = torch.softmax(logits, 0)[2]
+    assert v[37] == pytest.approx(float(torch.log(p / (1 - p))), abs=1e-5)
+    huge = torch.tensor([[400.0, -300.0, -310.0]])
+    assert log_odds(huge, 0).item() == pytest.approx(700.0 - np.log1p(np.exp(-10.0)), abs=1e-9)  # no saturation
+    assert log_odds(torch.tensor([[2.5]]), 1).item() == 2.5 and log_odds(torch.tensor([[2.5]]), 0).item() == -2.5
+    shifted = compute_rewards(model, [TabularMasker(x, baseline)], [2], subtract_empty=True, desc=None)[0]
+    np.testing.assert_allclose(shifted, v - v[0])
+
+
+def trained_binary_model(one_logit: bool) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
+    """A tiny MLP trained on a separable two-class table (class = first column > 0)."""
+    generator = torch.Generator().manual_seed(0)
+    rows = torch.randn(256, 5, generator=generator)
+    labels = (rows[:, 0] > 0).long()
+    torch.manual_seed(0)
+    model = TabularMlp(5, 1 if one_logit else 2, hidden=16, layers=2)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    for _ in range(150):
+        logits = model(rows)
+        loss = (
+            nn.functional.binary_cross_entropy_with_logits(logits[:, 0], labels.float())
+            if one_logit
+            else nn.functional.cross_entropy(logits, labels)
+        )
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return model.eval(), rows, labels
+
+
+@pytest.mark.parametrize("one_logit", [False, True])
+def test_correct_samples_have_positive_full_reward_and_wrong_labels_are_refused(one_logit):
+    model, rows, labels = trained_binary_model(one_logit)
+    with torch.no_grad():
+        logits = model(rows[:20])
+    predicted = (logits[:, 0] > 0).long() if one_logit else logits.argmax(1)
+    correct = [i for i in range(20) if predicted[i] == labels[i]]
+    maskers = [TabularMasker(rows[i], 0.0) for i in correct]
+    v = compute_rewards(model, maskers, [int(labels[i]) for i in correct], check_positive=True, desc=None)
+    assert (v[:, -1] > 0).all()
+    with pytest.raises(ValueError, match="v\\(N\\) ≤ 0"):
+        compute_rewards(model, maskers[:1], [1 - int(labels[correct[0]])], check_positive=True, desc=None)
+
+
+def test_image_masker_keeps_players_and_background():
+    image = torch.arange(1.0, 1 + 2 * 6 * 6).reshape(2, 6, 6)
+    players = grid_players(6, 6, 2, 2, region=(0, 0, 4, 4))
+    masker = ImageMasker(image, players, baseline=-1.0)
+    out = masker.inputs(torch.tensor([[True, False, False, True]]))[0]
+    assert torch.equal(out[:, :2, :2], image[:, :2, :2]) and torch.equal(out[:, 2:4, 2:4], image[:, 2:4, 2:4])
+    assert (out[:, :2, 2:4] == -1).all() and (out[:, 2:4, :2] == -1).all()
+    assert torch.equal(out[:, 4:, :], image[:, 4:, :]) and torch.equal(out[:, :, 4:], image[:, :, 4:])
+    hidden = ImageMasker(image, players, baseline=0.0, background_kept=False).inputs(
+        torch.zeros(1, 4, dtype=torch.bool)
+    )
+    assert (hidden == 0).all()
+    with pytest.raises(ValueError, match="inside"):
+        grid_players(6, 6, 2, 2, region=(0, 0, 7, 4))
+
+
+def tiny_text_model():
+    from transformers import DistilBertConfig, DistilBertForSequenceClassification
+
+    torch.manual_seed(0)
+    config = DistilBertConfig(
+        vocab_size=30, dim=16, n_layers=1, n_heads=2, hidden_dim=32, max_position_embeddings=16, pad_token_id=0
+    )
+    return DistilBertForSequenceClassification(config).eval()
+
+
+def test_token_masker_replaces_word_embeddings_through_the_probe():
+    model = tiny_text_model()
+    ids = torch.tensor([2, 11, 12, 13, 14, 3])  # [CLS] w0 w1(two tokens) w2 [SEP]
+    inputs = {"input_ids": ids, "attention_mask": torch.ones(6, dtype=torch.long)}
+    words = words_of([None, 0, 1, 1, 2, None])
+    assert words == [[1], [2, 3], [4]]
+    masker = TokenMasker.for_model(model, inputs, words, pad_token_id=0)
+    masks = torch.tensor([[True, False, True], [False, False, False]])
+    logits = masker.logits(model, masks)
+    table = model.get_input_embeddings().weight.detach()
+    for row, keep_tokens in enumerate(([1, 1, 0, 0, 1, 1], [1, 0, 0, 0, 0, 1])):
+        embeds = table[ids].clone()
+        embeds[torch.tensor(keep_tokens) == 0] = table[0]
+        with torch.no_grad():
+            expected = model(inputs_embeds=embeds[None], attention_mask=inputs["attention_mask"][None]).logits[0]
+        torch.testing.assert_close(logits[row].detach(), expected)
+
+
+def test_and_or_split_reconstructs_v_plus_q_on_every_mask_and_gets_sparser():
+    rng = np.random.default_rng(2)
+    n = 6
+    base = np.array([float(k & 0b110000 == 0b110000) * 3 + float(k & 0b000011 != 0) * 2 for k in range(1 << n)])
+    rewards = base + rng.normal(scale=0.05, size=(3, 1 << n))
+    split = learn_and_or(rewards, iterations=400, learning_rate=1e-3, desc=None)
+    assert (np.abs(split.q) <= split.q_bound[:, None] + 1e-12).all()
+    error = reconstruction_error(rewards + split.q, split.and_interactions, split.or_interactions)
+    assert error.max() < 1e-10
+    assert (split.loss_history[-1] < 0.8 * split.loss_history[0]).all()
+    low = subset_sizes(n) <= 1
+    assert (split.or_interactions[:, low] == 0).all()
+    single = learn_and_or(rewards[1], iterations=400, learning_rate=1e-3, desc=None)
+    np.testing.assert_allclose(single.and_interactions[0], split.and_interactions[1], atol=1e-9)
+    strongest_or = np.argmax(np.abs(split.or_interactions), axis=1)
+    assert (strongest_or == 0b000011).all()  # the planted OR pattern is found as an OR
+
+
+def test_learned_baseline_makes_interactions_sparser_within_bounds():
+    model = tiny_mlp(5, 2)
+    x = torch.randn(5, generator=torch.Generator().manual_seed(4))
+    start = torch.zeros(5)
+    learned = learn_baseline(
+        model, TabularMasker(x, start), 1, start - 0.5, start + 0.5, iterations=20, learning_rate=0.05, desc=None
+    )
+    assert learned.l1_history[-1] < learned.l1_history[0]
+    assert (learned.baseline.abs() <= 0.5 + 1e-6).all()
+    direct = compute_rewards(model, [TabularMasker(x, learned.baseline)], [1], desc=None)[0]
+    np.testing.assert_allclose(learned.rewards, direct)
+
+
+def brute_error(target, kinds, masks, values, bias):
+    size = len(target)
+    and_values, or_values = np.zeros(size), np.zeros(size)
+    and_values[0] = bias
+    for kind, mask, value in zip(kinds, masks, values, strict=True):
+        (and_values if kind == "and" else or_values)[mask] += value
+    rebuilt = and_inverse(and_values) + or_inverse(or_values)
+    return np.sum((target - rebuilt) ** 2) / np.sum(target**2)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7])
+def test_noise_removal_error_is_exact_and_small_games_do_not_crash(n):
+    rng = np.random.default_rng(n)
+    target = rng.normal(size=1 << n)
+    split = learn_and_or(target, iterations=50, learning_rate=1e-3, desc=None)
+    kept = remove_noisy(
+        target + split.q[0], split.and_interactions[0], split.or_interactions[0], min_patterns=3, max_patterns=6
+    )
+    assert len(kept.values) <= 6
+    assert kept.error == pytest.approx(
+        brute_error(target + split.q[0], kept.kinds, kept.masks, kept.values, kept.bias), abs=1e-9
+    )
+    assert (np.diff(np.abs(kept.values)) <= 0).all() and 0 not in kept.masks[kept.kinds == "and"]
+
+
+def test_noise_removal_keeps_a_planted_sparse_game():
+    n = 8
+    size = 1 << n
+    v = np.zeros(size)
+    planted = {0b11000000: 4.0, 0b00110000: -3.0, 0b00001110: 2.0}
+    noise = np.random.default_rng(0).normal(scale=1e-3, size=size)
+    for mask, value in planted.items():
+        v += value * np.array([float(k & mask == mask) for k in range(size)])
+    kept = remove_noisy(v + and_inverse(noise), and_interactions(v) + noise, min_patterns=1, max_patterns=10)
+    assert kept.thresholds_met and set(kept.masks.tolist()) == set(planted)
+
+
+def test_aggregation_merges_a_shared_coalition_by_hand():
+    patterns = np.array([[1, 1, 1, 0], [1, 1, 0, 1], [1, 1, 1, 1], [0, 0, 1, 1]], dtype=bool)
+    result = aggregate(patterns, np.array([3.0, 2.0, 1.0, 1.0]), max_merges=1)
+    assert result.codewords.tolist() == [[True, True, False, False]]  # {0, 1}, shared by three patterns
+    assert result.encoding[:, 4].tolist() == [True, True, True, False]
+    assert result.lengths[1] < result.lengths[0]
+    decoded = np.array(
+        [np.logical_or.reduce(np.vstack([np.eye(4, dtype=bool), result.codewords])[row]) for row in result.encoding]
+    )
+    assert (decoded == patterns).all()
+
+
+def test_and_or_graph_links_output_concepts_coalitions_and_players():
+    n = 8
+    v = np.zeros(1 << n)
+    for mask, value in {0b11000000: 4.0, 0b11100000: -3.0, 0b00000011: 2.0}.items():
+        v += value * np.array([float(k & mask == mask) for k in range(1 << n)])
+    kept = remove_noisy(v, and_interactions(v), min_patterns=1, max_patterns=5)
+    patterns = subset_masks(n)[kept.masks]
+    graph = and_or_graph(kept, aggregate(patterns, kept.values), [f"x{i}" for i in range(n)])
+    assert nx.is_directed_acyclic_graph(graph)
+    concepts = [node for node, data in graph.nodes(data=True) if data["layer"] == "concept"]
+    assert len(concepts) == 3 and all(graph.has_edge("output", c) for c in concepts)
+    assert graph.nodes["output"]["value"] == pytest.approx(v[-1])
+    for concept in concepts:
+        leaves = {
+            graph.nodes[d]["player"] for d in nx.descendants(graph, concept) if graph.nodes[d]["layer"] == "player"
+        }
+        assert sorted(leaves) == graph.nodes[concept]["players"]
+    assert sum(data["layer"] == "player" for _, data in graph.nodes(data=True)) == n
+
+
+def test_metrics_on_hand_worked_cases():
+    concepts = np.array([[10.0, -5.0, 0.4, 0.0], [0.0, 2.0, 2.0, -0.1]])
+    np.testing.assert_allclose(sparsity_curve(concepts), [1.0, 0.75, 0.045, 0.0])
+    assert salient_ratio(concepts, 0.05) == pytest.approx((2 + 3) / 8)
+    rho = samplewise_transferability(concepts, k_max=3, threshold=0.1)
+    np.testing.assert_allclose(rho, [0.5, (1.0 + 0.5) / 2, 1.0])  # dictionary: concept 1 (in both), then 0, 2
+    same = modelwise_transferability(concepts, concepts, thresholds=(0.05, 0.3))
+    assert same.transferability.tolist() == [1.0, 1.0]
+    assert same.random_baseline.iloc[0] == pytest.approx((2 / 4 + 3 / 4) / 2)
+    table, overall = discrimination_power(np.array([[1.0, 1.0], [1.0, -1.0], [1.0, 0.0]]), threshold=0.05, bins=2)
+    assert table.concepts.tolist() == [0, 2] and np.isnan(table.discrimination.iloc[0])
+    assert overall == pytest.approx((1.0 * 1.0 + (2 / 3) * 0.5) / (1 + 2 / 3))
+    assert list(itertools.chain(table.frequency_low)) == [0.0, 0.5]
