@@ -1,14 +1,28 @@
-"""Tests for building, summarizing and querying the dependency graph on small hand-made tables."""
+"""Tests for the array-form dependency graph: hand-worked tables, and random graphs checked against networkx."""
 
 import json
 import math
+import pickle
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 import pytest
 
-from ndg_pipeline.ndg.graph import build_graph, equivalence_classes, focus_subgraph, graph_statistics, intervention_closure_graph, necessary_neurons, sufficient_neurons
-from ndg_pipeline.names import literal_name, negate, parse_literal
+from ndg_pipeline.names import literal_key, literal_name, negate, parse_literal
+from ndg_pipeline.ndg.graph import (
+    DependencyGraph,
+    build_graph,
+    equivalence_classes,
+    focus_subgraph,
+    from_networkx,
+    graph_statistics,
+    intervention_closure_graph,
+    necessary_neurons,
+    node_link,
+    sufficient_neurons,
+)
+from ndg_pipeline.ndg.intervention import intervention_set
 
 NAN = math.nan
 PREDICATES = [f"class:{c}" for c in range(3)] + [f"latent:{i}" for i in range(9)]
@@ -89,7 +103,7 @@ def tables(rows: list[tuple] = EDGES, with_test: bool = True) -> tuple[pd.DataFr
 
 
 @pytest.fixture
-def graph() -> nx.DiGraph:
+def graph() -> DependencyGraph:
     """The hand-made graph: chain, shortcut, equivalence, class–class edge, isolated literals."""
     return build_graph(*tables())
 
@@ -104,8 +118,8 @@ def test_literal_names_round_trip():
 
 
 def test_build_graph_nodes_edges_and_graph_data(graph):
-    assert graph.number_of_nodes() == 2 * len(PREDICATES)
-    assert graph.nodes["¬latent:0"] == {
+    assert graph.n_literals == 2 * len(PREDICATES) and graph.n_edges == len(EDGES)
+    assert graph.literal_attributes(graph.literal("¬latent:0")) == {
         "predicate": "latent:0",
         "value": False,
         "prior": pytest.approx(0.7),
@@ -114,8 +128,7 @@ def test_build_graph_nodes_edges_and_graph_data(graph):
         "layer": "latent",
         "index": 0,
     }
-    assert graph.nodes["class:1"]["is_class"] and graph.nodes["latent:6"]["is_constant"]
-    assert graph.edges["latent:0", "latent:1"] == {
+    assert graph.edge_attributes(graph.edge_row("latent:0", "latent:1")) == {
         "kind": "mined",
         "support": 40,
         "precision": 1.0,
@@ -123,22 +136,36 @@ def test_build_graph_nodes_edges_and_graph_data(graph):
         "test_precision": 0.9,
         "n_source_test": 20,
     }
-    assert graph.graph["constants"] == ["latent:6"]
-    assert graph.graph["equivalences"][0] == {
-        "a": "latent:2",
-        "b": "latent:3",
-        "negated": True,
-        "agreement": 0.99,
-    }
-    json.dumps(nx.node_link_data(graph, edges="edges"))  # plain Python values only
+    assert graph.constants == ["latent:6"]
+    whole = graph.to_networkx()
+    assert whole.graph["equivalences"][0] == {"a": "latent:2", "b": "latent:3", "negated": True, "agreement": 0.99}
+    assert list(whole)[:4] == ["class:0", "¬class:0", "class:1", "¬class:1"]
+    assert whole.number_of_edges() == len(EDGES) and whole.edges["class:1", "¬latent:5"]["support"] == 44
+    json.dumps(node_link(graph, max_edges=100))  # plain Python values only
+    assert len(node_link(graph, max_edges=100)["nodes"]) == 24
+    assert "omitted" in node_link(graph, max_edges=13)
+    with pytest.raises(ValueError, match="no edge"):
+        graph.edge_row("latent:1", "latent:0")
 
 
-def test_build_graph_without_test_columns_and_with_unknown_predicate():
+def test_build_graph_without_test_columns_and_with_bad_tables():
     graph = build_graph(*tables(with_test=False))
-    assert "test_precision" not in graph.edges["latent:0", "latent:1"]
+    assert "test_precision" not in graph.edge_attributes(graph.edge_row("latent:0", "latent:1"))
     edges, equivalences, priors = tables()
     with pytest.raises(ValueError, match="latent:0"):
         build_graph(edges, equivalences, priors[priors["predicate"] != "latent:0"])
+    with pytest.raises(ValueError, match="more than once"):
+        build_graph(pd.concat([edges, edges.iloc[:1]]), equivalences, priors)
+
+
+def test_graph_pickles_its_arrays_only_and_carries_lineage(graph):
+    graph.lineage["model"] = "abc"
+    assert graph.forward.nnz == len(EDGES)  # derived structures exist now ...
+    loaded = pickle.loads(pickle.dumps(graph))
+    assert "forward" not in loaded.__dict__ and loaded.lineage == {"model": "abc"}  # ... but are not saved
+    assert graph_statistics(loaded) == graph_statistics(graph)
+    again = from_networkx(graph.to_networkx())
+    assert graph_statistics(again) == graph_statistics(graph) and again.lineage == {"model": "abc"}
 
 
 def test_equivalence_classes_are_transitive(graph):
@@ -178,15 +205,30 @@ def test_graph_statistics_of_a_cycle_and_of_no_edges():
     assert math.isnan(empty["mean_train_accuracy"]) and math.isnan(empty["mean_test_accuracy"])
 
 
-def test_intervention_closure_links_equivalents_both_ways(graph):
+def test_intervention_sets_follow_edges_and_equivalences(graph):
     closure = intervention_closure_graph(graph)
-    for members in equivalence_classes(graph):
-        for source in members:
-            for target in members - {source}:
-                assert closure.edges[source, target] == {"kind": "equivalence"}
-    assert closure.number_of_edges() == graph.number_of_edges() + 12
-    assert closure.edges["latent:0", "latent:1"] == graph.edges["latent:0", "latent:1"]
-    assert not graph.has_edge("latent:2", "¬latent:3")  # the input graph is left unchanged
+    # class:1's ancestors latent:0, latent:1, then all they imply; latent:4 enters only as ¬latent:2's equivalent
+    assert intervention_set(closure, 1) == {
+        "class:1",
+        "latent:0",
+        "latent:1",
+        "¬class:2",
+        "¬latent:2",
+        "latent:3",
+        "latent:4",
+        "¬latent:5",
+    }
+    # class:2's ancestors latent:2 and ¬latent:3 bring their equivalent ¬latent:4
+    assert intervention_set(closure, 2) == {
+        "class:2",
+        "latent:2",
+        "¬latent:3",
+        "¬latent:4",
+        "¬class:1",
+        "¬latent:1",
+        "¬latent:0",
+    }
+    assert intervention_set(closure, 2, set_type=2) == {"class:2", "¬class:1", "¬latent:1", "¬latent:0"}
 
 
 def test_focus_subgraph_keeps_ancestors_and_descendants(graph):
@@ -201,7 +243,7 @@ def test_focus_subgraph_keeps_ancestors_and_descendants(graph):
         "¬latent:5",
     }
     assert focused.number_of_edges() == 7
-    assert focused.graph["equivalences"] == graph.graph["equivalences"]
+    assert focused.graph["equivalences"] == graph.to_networkx().graph["equivalences"]
 
 
 def test_focus_subgraph_caps_edges_nearest_and_strongest_first(graph):
@@ -233,3 +275,143 @@ def test_neuron_tables_without_test_data_and_unknown_class():
     assert list(sufficient_neurons(graph, 1).columns) == ["literal", "precision", "recall", "support"]
     with pytest.raises(ValueError, match="class 7"):
         sufficient_neurons(graph, 7)
+
+
+# --- random graphs against a networkx computation written here --------------------------------------------
+
+
+def random_tables(seed: int, acyclic: bool) -> tuple[pd.DataFrame, ...]:
+    """Random edges over 3 classes and 40 neurons (each with its contrapositive), random equivalent pairs.
+
+    Acyclic graphs only link literals upward in one random order of predicates (true side) and downward on
+    the mirrored false side, as a contrapositive-closed DAG."""
+    rng = np.random.default_rng(seed)
+    predicates = [f"class:{c}" for c in range(3)] + [f"latent:{i}" for i in range(40)]
+    order = rng.permutation(len(predicates))
+    rows, seen = [], set()
+    for _ in range(rng.integers(60, 160)):
+        i, j = rng.choice(len(predicates), size=2, replace=False)
+        u, v = (bool(x) for x in rng.integers(0, 2, size=2))
+        if acyclic:
+            i, j = sorted((i, j), key=lambda k: order[k])
+            u, v = True, True
+        source, target = literal_name(predicates[i], u), literal_name(predicates[j], v)
+        for s, t, kind in ((source, target, "mined"), (negate(target), negate(source), "contrapositive")):
+            if (s, t) not in seen:
+                seen.add((s, t))
+                support = int(rng.integers(1, 5))  # few values: ties in the edge ranking
+                rows.append((s, t, kind, support, float(rng.uniform(0.9, 1)), float(rng.uniform(0.5, 1))))
+    edges = edge_table(rows)
+    pairs = rng.choice(np.arange(3, 43), size=(4, 2))
+    equivalences = pd.DataFrame(
+        {
+            "a": [predicates[a] for a, _ in pairs],
+            "b": [predicates[b] for _, b in pairs],
+            "negated": rng.integers(0, 2, size=4).astype(bool),
+            "agreement": 0.99,
+        }
+    )
+    equivalences = equivalences[equivalences["a"] != equivalences["b"]]
+    priors = pd.DataFrame(
+        {
+            "predicate": predicates,
+            "n": 100,
+            "prior": rng.uniform(0.1, 0.9, len(predicates)),
+            "is_class": [p.startswith("class") for p in predicates],
+            "is_constant": [p == "latent:39" for p in predicates],
+        }
+    )
+    return edges, equivalences, priors
+
+
+def reference_graph(edges: pd.DataFrame, priors: pd.DataFrame) -> nx.DiGraph:
+    """The tables as a networkx graph (every literal a node)."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(literal_name(p, v) for p in priors["predicate"] for v in (True, False))
+    for row in edges.itertuples(index=False):
+        source, target = literal_name(row.source, row.source_value), literal_name(row.target, row.target_value)
+        graph.add_edge(source, target, support=row.support, precision=row.train_precision, test=row.test_precision)
+    return graph
+
+
+def reference_classes(equivalences: pd.DataFrame) -> list[frozenset[str]]:
+    """Equivalence classes as connected components of literal links."""
+    links = nx.Graph()
+    for a, b, negated in zip(equivalences["a"], equivalences["b"], equivalences["negated"], strict=True):
+        links.add_edge(literal_name(a, True), literal_name(b, not negated))
+        links.add_edge(literal_name(a, False), literal_name(b, negated))
+    return sorted(map(frozenset, nx.connected_components(links)), key=lambda m: sorted(map(literal_key, m)))
+
+
+def reference_statistics(graph: nx.DiGraph, equivalences: pd.DataFrame, constants: int) -> dict[str, float]:
+    """The statistics by networkx's own algorithms."""
+    connected = graph.subgraph(node for node, degree in graph.degree if degree > 0)
+    acyclic = nx.is_directed_acyclic_graph(graph)
+    precision = [d["precision"] for *_, d in graph.edges(data=True)]
+    test = [d["test"] for *_, d in graph.edges(data=True) if not math.isnan(d["test"])]
+    return {
+        "edges": float(graph.number_of_edges()),
+        "equivalent_pairs": float(len(equivalences)),
+        "constants": float(constants),
+        "literals": float(graph.number_of_nodes()),
+        "isolated_literals": float(graph.number_of_nodes() - len(connected)),
+        "mean_degree": 2.0 * graph.number_of_edges() / len(connected) if len(connected) else 0.0,
+        "longest_path": float(nx.dag_longest_path_length(graph, weight=None)) if acyclic else math.nan,
+        "acyclic": float(acyclic),
+        "weakly_connected_components": float(nx.number_weakly_connected_components(connected)),
+        "mean_train_accuracy": sum(precision) / len(precision),
+        "mean_test_accuracy": sum(test) / len(test),
+    }
+
+
+def reference_set(graph: nx.DiGraph, classes: list[frozenset[str]], c: int, y: int, set_type: int) -> set[str]:
+    """Spec §5's sets by networkx ancestors/descendants on the graph with each class's members linked."""
+    closure = graph.copy()
+    for members in classes:
+        closure.add_edges_from((a, b) for a in members for b in members if a != b)
+
+    def down(nodes):
+        return set(nodes).union(*(nx.descendants(closure, n) for n in nodes))
+
+    target = f"class:{c}"
+    if set_type == 0:
+        return down({target} | nx.ancestors(closure, target))
+    forward = down({target})
+    return forward if set_type == 2 else forward | {negate(n) for n in down({f"class:{y}"})}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_graphs_match_networkx(seed):
+    edges, equivalences, priors = random_tables(seed, acyclic=seed % 2 == 0)
+    graph, reference = build_graph(edges, equivalences, priors), reference_graph(edges, priors)
+    statistics = graph_statistics(graph)
+    expected = reference_statistics(reference, equivalences, 1)
+    assert statistics.pop("mined_edges") == float((edges["kind"] == "mined").sum())
+    assert statistics.keys() == expected.keys()
+    for name, value in expected.items():
+        assert statistics[name] == pytest.approx(value, nan_ok=True), name
+    assert (statistics["acyclic"] == 1.0) == (seed % 2 == 0)
+    classes = reference_classes(equivalences)
+    assert equivalence_classes(graph) == classes
+    closure = intervention_closure_graph(graph)
+    for c, y in ((0, 1), (1, 2), (2, 0)):
+        for set_type in (0, 1, 2):
+            assert intervention_set(closure, c, y, set_type) == reference_set(reference, classes, c, y, set_type)
+    for literal in ("class:0", "¬class:1", "latent:3", "¬latent:7"):
+        focused = focus_subgraph(graph, literal)
+        around = {literal} | nx.ancestors(reference, literal) | nx.descendants(reference, literal)
+        assert set(focused) == around
+        assert set(focused.edges) == set(reference.subgraph(around).edges)
+        below = nx.single_source_shortest_path_length(reference.reverse(), literal)
+        above = nx.single_source_shortest_path_length(reference, literal)
+        near = {n: min(below.get(n, math.inf), above.get(n, math.inf)) for n in below.keys() | above.keys()}
+        ranked = sorted(
+            reference.subgraph(near).edges(data="support"),
+            key=lambda e: (min(near[e[0]], near[e[1]]), -e[2], literal_key(e[0]), literal_key(e[1])),
+        )
+        assert set(focus_subgraph(graph, literal, max_edges=7).edges) == {(s, t) for s, t, _ in ranked[:7]}
+    for c in range(3):
+        into = sorted(reference.in_edges(f"class:{c}", data="support"), key=lambda e: (-e[2], literal_key(e[0])))
+        assert sufficient_neurons(graph, c)["literal"].tolist() == [s for s, _, _ in into if "class" not in s]
+        out = sorted(reference.out_edges(f"class:{c}", data="support"), key=lambda e: (-e[2], literal_key(e[1])))
+        assert necessary_neurons(graph, c)["literal"].tolist() == [t for _, t, _ in out if "class" not in t]

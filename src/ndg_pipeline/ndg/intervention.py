@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 import networkx as nx
 import numpy as np
@@ -16,67 +16,68 @@ from ndg_pipeline.batches import iterate
 from ndg_pipeline.data.splits import Split, capped
 from ndg_pipeline.device import resolve_device
 from ndg_pipeline.names import (
-    class_predicate,
     layer_of,
     literal_key,
-    literal_name,
-    negate,
     neuron_columns,
     parse_literal,
     split_predicate,
 )
 from ndg_pipeline.ndg.binarize import threshold_value
-from ndg_pipeline.ndg.graph import intervention_closure_graph
+from ndg_pipeline.ndg.graph import Closure, DependencyGraph, intervention_closure_graph, reach
 from ndg_pipeline.probe import Position, Site, Write, probing
 
 ValueMode = Literal["patch", "reference"]
 SET_TYPES = (0, 1, 2)
 OUTCOMES = ("aligned", "unchanged", "unaligned")
 GRAPH_SETS, RANDOM_SETS = "graph", "random"  # whose intervention sets were written
+Seed = int | Sequence[int]  # what numpy's default_rng accepts: shards of a split use (seed, shard)
+Graph = DependencyGraph | nx.DiGraph | Closure
 
 
-def _reach(sources: Iterable[str], neighbours: Callable[[str], Iterable[str]]) -> set[str]:
-    """Every node reachable from ``sources`` (themselves included) by following ``neighbours``."""
-    seen = set(sources)
-    frontier = list(seen)
-    while frontier:
-        for node in neighbours(frontier.pop()):
-            if node not in seen:
-                seen.add(node)
-                frontier.append(node)
-    return seen
+class Runner(Protocol):
+    """Runs one intervention (``run_intervention`` or ``random_baseline``) on a model and split."""
+
+    def __call__(
+        self, run: Callable[..., InterventionOutcome], model: nn.Module, split: Split, *args: Any, **kwargs: Any
+    ) -> InterventionOutcome: ...
 
 
-def _class_literal(closure: nx.DiGraph, class_index: int) -> str:
-    """The literal ``class:c``, checked to be a node so a wrong class index fails clearly."""
-    literal = literal_name(class_predicate(class_index), True)
-    if literal not in closure:
-        raise ValueError(f"class {class_index} has no literal {literal!r} in the graph; is it the right graph?")
-    return literal
+def _direct(
+    run: Callable[..., InterventionOutcome], model: nn.Module, split: Split, *args: Any, **kwargs: Any
+) -> InterventionOutcome:
+    """Run the intervention in this process, on the whole split."""
+    return run(model, split, *args, **kwargs)
+
+
+def closure_of(graph: Graph) -> Closure:
+    """The intervention closure of a graph (a closure is returned as it is, so it is computed once)."""
+    return graph if isinstance(graph, Closure) else intervention_closure_graph(graph)
 
 
 def intervention_set(
-    closure: nx.DiGraph, target_class: int, true_class: int | None = None, set_type: int = 0
+    closure: Closure, target_class: int, true_class: int | None = None, set_type: int = 0
 ) -> frozenset[str]:
     """The literals to make true so the network predicts ``target_class`` (spec §5 step 2).
 
     ``closure`` is ``intervention_closure_graph(graph)``, so equivalent literals come along. Type 0 (the
     paper's Q): A = ``class:c`` and its ancestors, D = A and everything reachable from A. Type 1: ``class:c``
     and its descendants, plus the negations of ``class:y`` and its descendants. Type 2: ``class:c`` and its
-    descendants only.
+    descendants only. Reachability is computed on the sparse adjacency (each literal expanded once).
     """
     if set_type not in SET_TYPES:
         raise ValueError(f"set_type {set_type!r} is unknown; choose one of {SET_TYPES}.")
-    target = _class_literal(closure, target_class)
+    target = closure.class_literal(target_class)
     if set_type == 0:
-        return frozenset(_reach(_reach([target], closure.predecessors), closure.successors))
-    forward = _reach([target], closure.successors)
+        ancestors = np.flatnonzero(reach(closure.backward, np.array([target])))
+        return closure.names(reach(closure.forward, ancestors))
+    forward = reach(closure.forward, np.array([target]))
     if set_type == 2:
-        return frozenset(forward)
+        return closure.names(forward)
     if true_class is None:
         raise ValueError("set_type 1 needs the true class (the negations of its forward closure enter).")
-    negated = {negate(literal) for literal in _reach([_class_literal(closure, true_class)], closure.successors)}
-    return frozenset(forward | negated)
+    negated = np.flatnonzero(reach(closure.forward, np.array([closure.class_literal(true_class)]))) ^ 1
+    forward[negated] = True
+    return closure.names(forward)
 
 
 def neuron_assignments(literals: Iterable[str], layers: Iterable[str]) -> tuple[dict[str, bool], int]:
@@ -285,7 +286,7 @@ def _intervene(
     layout: _Layout,
     plan: Callable[[int, int], _Row],
     thresholds: Mapping[str, float] | None,
-    seed: int,
+    seed: Seed,
     batch_size: int,
     max_inputs: int | None,
     device: str | None,
@@ -349,7 +350,7 @@ def _frame(chunks: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(columns, index=pd.Index([], dtype=np.int64, name="input"))
 
 
-def _set_planner(closure: nx.DiGraph, layers: Iterable[str], layout: _Layout, set_type: int) -> Callable:
+def _set_planner(closure: Closure, layers: Iterable[str], layout: _Layout, set_type: int) -> Callable:
     """Per (y, c), the dense writes of the intervention set, cached per c (per (y, c) for type 1)."""
     aliases = list(layers)
     cache: dict[tuple[int | None, int], _Row] = {}
@@ -377,12 +378,12 @@ def run_intervention(
     split: Split,
     layers: Mapping[str, str],
     position: Position,
-    graph: nx.DiGraph,
+    graph: Graph,
     thresholds: Mapping[str, str | float],
     values: pd.DataFrame,
     mode: ValueMode = "patch",
     set_type: int = 0,
-    seed: int = 0,
+    seed: Seed = 0,
     batch_size: int = 512,
     max_inputs: int | None = None,
     device: str | None = None,
@@ -392,13 +393,14 @@ def run_intervention(
 
     ``values`` holds the on/off value written per neuron (``on_off_values`` for ``patch``, ``binary_values``
     for ``reference``); ``reference`` mode also binarizes the whole recorded layer (> threshold → 1, else 0)
-    before writing, as the authors' code did. ``graph`` is the dependency graph; equivalences are linked here.
+    before writing, as the authors' code did. ``graph`` is the dependency graph (equivalences are linked here)
+    or its ``intervention_closure_graph``. ``seed`` (an int or a sequence of ints) seeds the counterfactuals.
     """
     if mode not in ("patch", "reference"):
         raise ValueError(f"mode {mode!r} is unknown; choose 'patch' or 'reference'.")
     layout = _layout(values, layers)
     limits = _resolved_thresholds(thresholds, layers) if mode == "reference" else None
-    plan = _set_planner(intervention_closure_graph(graph), layers, layout, set_type)
+    plan = _set_planner(closure_of(graph), layers, layout, set_type)
     return _intervene(model, split, layers, position, layout, plan, limits, seed, batch_size, max_inputs, device, desc)
 
 
@@ -407,12 +409,12 @@ def random_baseline(
     split: Split,
     layers: Mapping[str, str],
     position: Position,
-    graph: nx.DiGraph,
+    graph: Graph,
     thresholds: Mapping[str, str | float],
     values: pd.DataFrame,
     mode: ValueMode = "patch",
     set_type: int = 0,
-    seed: int = 0,
+    seed: Seed = 0,
     batch_size: int = 512,
     max_inputs: int | None = None,
     device: str | None = None,
@@ -421,12 +423,12 @@ def random_baseline(
     """Control: per correct input, as many random neurons as its real set writes, each randomly on or off.
 
     Same counterfactual draws as ``run_intervention`` with this seed, written with the same ``values`` and
-    ``mode``; the neurons and their on/off values come from a second generator seeded by (seed, 1).
+    ``mode``; the neurons and their on/off values come from a second generator seeded by (*seed, 1).
     """
     layout = _layout(values, layers)
     limits = _resolved_thresholds(thresholds, layers) if mode == "reference" else None
-    real = _set_planner(intervention_closure_graph(graph), layers, layout, set_type)
-    rng = np.random.default_rng([seed, 1])
+    real = _set_planner(closure_of(graph), layers, layout, set_type)
+    rng = np.random.default_rng([*np.atleast_1d(seed), 1])
 
     def plan(label: int, counterfactual: int) -> _Row:
         size = real(label, counterfactual).set_size
@@ -478,7 +480,7 @@ def intervention_report(
     splits: Mapping[str, Split],
     layers: Mapping[str, str],
     position: Position,
-    graph: nx.DiGraph,
+    graph: Graph,
     thresholds: Mapping[str, str | float],
     train_activations: pd.DataFrame,
     value_modes: Sequence[ValueMode] = ("patch", "reference"),
@@ -487,10 +489,15 @@ def intervention_report(
     batch_size: int = 512,
     max_inputs: int | None = None,
     device: str | None = None,
+    runner: Runner | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Table 5 (one row per split × value mode × sets, ``graph`` or ``random``) and the per-class table of each run.
 
-    The random-set baseline runs in every value mode, with that mode's values, beside the graph's sets."""
+    The random-set baseline runs in every value mode, with that mode's values, beside the graph's sets. The
+    closure is computed once; ``runner`` runs each (``run_intervention`` or ``random_baseline``, model, split,
+    arguments) — by default directly, or over shards of the split (``ndg_pipeline.ndg.sharding``)."""
+    runner = runner or _direct
+    closure = closure_of(graph)
     patch_values = on_off_values(train_activations, thresholds)
     mode_values = {"patch": patch_values, "reference": binary_values(patch_values.index)}
     num_neurons = len(_layout(patch_values, layers).columns)
@@ -499,12 +506,13 @@ def intervention_report(
     for split_name, split in splits.items():
         for mode in value_modes:
             for sets, run in ((GRAPH_SETS, run_intervention), (RANDOM_SETS, random_baseline)):
-                outcome = run(
+                outcome = runner(
+                    run,
                     model,
                     split,
                     layers,
                     position,
-                    graph,
+                    closure,
                     thresholds,
                     mode_values[mode],
                     mode,

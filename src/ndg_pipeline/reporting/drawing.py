@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
 
 import graphviz
 import networkx as nx
+import numpy as np
 from pyvis.network import Network
+from scipy import sparse
+from scipy.sparse import csgraph
 
 from ndg_pipeline.names import NOT, literal_key, parse_literal, split_predicate
-from ndg_pipeline.ndg.graph import equivalence_classes, focus_subgraph, top_edges
+from ndg_pipeline.ndg.graph import DependencyGraph, as_graph, equivalence_labels, focus_rows, top_rows
 
 CLASS_COLOR = "#d62728"
 NEURON_COLOR = "#9ecae1"
@@ -42,18 +47,71 @@ def display_name(literal: str) -> str:
     return f"{'' if value else NOT}{layer} {index}"
 
 
-def _literal_graph(graph: nx.DiGraph) -> nx.DiGraph:
-    """The graph without class–class edges, each node a one-member group ready for merging."""
-    literals = nx.DiGraph()
-    literals.add_nodes_from(
-        (node, {"members": (node,), "is_class": data["is_class"]}) for node, data in graph.nodes(data=True)
+@dataclass(frozen=True)
+class MergedGraph:
+    """The graph as drawn before focusing, in array form: class–class edges dropped, each equivalence class one
+    node (its first literal in ``literal_key`` order), parallel edges reduced to the strongest."""
+
+    graph: DependencyGraph
+    representative: np.ndarray
+    source: np.ndarray
+    target: np.ndarray
+    rows: np.ndarray
+
+    @property
+    def support(self) -> np.ndarray:
+        """Support of each merged edge (that of the original edge it keeps)."""
+        return self.graph.numbers["support"][self.rows]
+
+    def members(self, node: int) -> tuple[str, ...]:
+        """The literal names a merged node stands for, in ``literal_key`` order."""
+        ids = np.flatnonzero(self.representative == node) if self._merged[node] else np.array([node])
+        return tuple(sorted(self.graph.literal_names[ids], key=literal_key))
+
+    @cached_property
+    def _merged(self) -> np.ndarray:
+        counts = np.bincount(self.representative, minlength=self.graph.n_literals)
+        return counts > 1
+
+    def to_networkx(self, nodes: np.ndarray, kept: np.ndarray) -> nx.DiGraph:
+        """A networkx graph of merged nodes (``members``, ``is_class``) and kept merged edges (their attributes)."""
+        graph = self.graph
+        drawn = nx.DiGraph()
+        for node in sorted(nodes.tolist(), key=lambda node: graph.key_rank[node]):
+            members = self.members(node)
+            is_class = any(graph.literal_is_class[graph.ids[name]] for name in members)
+            drawn.add_node(graph.literal_names[node], members=members, is_class=is_class)
+        names = graph.literal_names
+        for position in sorted(
+            kept.tolist(), key=lambda p: (graph.key_rank[self.source[p]], graph.key_rank[self.target[p]])
+        ):
+            drawn.add_edge(
+                names[self.source[position]], names[self.target[position]], **graph.edge_attributes(self.rows[position])
+            )
+        return drawn
+
+
+def merged_graph(graph: DependencyGraph | nx.DiGraph) -> MergedGraph:
+    """Merge equivalent literals and drop class–class edges and the self-loops merging makes; of parallel edges
+    keep the strongest (the first in node then table order among equals)."""
+    graph = as_graph(graph)
+    representative = equivalence_labels(graph)
+    rows = np.flatnonzero(~(graph.literal_is_class[graph.source] & graph.literal_is_class[graph.target]))
+    source, target = representative[graph.source[rows]], representative[graph.target[rows]]
+    loop = source == target
+    rows, source, target = rows[~loop], source[~loop], target[~loop]
+    moved = (representative[graph.source[rows]] != graph.source[rows]) | (
+        representative[graph.target[rows]] != graph.target[rows]
     )
-    literals.add_edges_from(
-        (source, target, data)
-        for source, target, data in graph.edges(data=True)
-        if not (graph.nodes[source]["is_class"] and graph.nodes[target]["is_class"])
-    )
-    return literals
+    if moved.any():  # only edges of merged literals can become parallel
+        part = np.flatnonzero(moved)
+        support = graph.numbers["support"][rows[part]]
+        order = part[np.lexsort((rows[part], graph.source[rows[part]] ^ 1, -support, target[part], source[part]))]
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = (source[order][1:] != source[order][:-1]) | (target[order][1:] != target[order][:-1])
+        keep = np.concatenate([np.flatnonzero(~moved), order[first]])
+        rows, source, target = rows[keep], source[keep], target[keep]
+    return MergedGraph(graph, representative, source, target, rows)
 
 
 def _merge(graph: nx.DiGraph, groups: Iterable[Iterable[str]]) -> nx.DiGraph:
@@ -76,24 +134,32 @@ def _merge(graph: nx.DiGraph, groups: Iterable[Iterable[str]]) -> nx.DiGraph:
     return merged
 
 
-def _node_of(graph: nx.DiGraph, literal: str) -> str:
-    """The merged node whose members include the literal."""
-    for node, members in graph.nodes(data="members"):
-        if literal in members:
-            return node
-    raise ValueError(f"literal {literal!r} is not a node of the graph")
+def _condense(merged: MergedGraph, focus: str | None = None, max_edges: int | None = None) -> nx.DiGraph:
+    """Drop isolated literals, focus or cap, then condense each cycle to a node (small graphs only)."""
+    graph = merged.graph
+    n, support, rank = graph.n_literals, merged.support, graph.key_rank
+    if focus is not None:
+        center = int(merged.representative[graph.literal(focus)])
+        nodes, kept = focus_rows(n, merged.source, merged.target, support, rank, center, max_edges)
+    else:
+        kept = (
+            np.arange(merged.rows.size)
+            if max_edges is None
+            else top_rows(merged.source, merged.target, support, rank, max_edges)
+        )
+        nodes = np.union1d(merged.source[kept], merged.target[kept])
+    drawn = merged.to_networkx(nodes, kept)
+    return _merge(drawn, nx.strongly_connected_components(drawn))
 
 
-def _condense(graph: nx.DiGraph, focus: str | None = None, max_edges: int | None = None) -> nx.DiGraph:
-    """Merge equivalent literals, drop isolated ones, focus or cap, then condense each cycle to a node."""
-    merged = _merge(_literal_graph(graph), equivalence_classes(graph))
-    center = None if focus is None else _node_of(merged, focus)
-    merged.remove_nodes_from([node for node, degree in merged.degree if degree == 0 and node != center])
-    if center is not None:
-        merged = focus_subgraph(merged, center, max_edges)
-    elif max_edges is not None:
-        merged = top_edges(merged, max_edges)
-    return _merge(merged, nx.strongly_connected_components(merged))
+def condensed_size(merged: MergedGraph) -> int:
+    """How many nodes the whole drawing would have: strongly connected parts among non-isolated merged nodes."""
+    n = merged.graph.n_literals
+    adjacency = sparse.coo_array(
+        (np.ones(merged.rows.size, dtype=np.int8), (merged.source, merged.target)), shape=(n, n)
+    )
+    _, component = csgraph.connected_components(adjacency.tocsr(), directed=True, connection="strong")
+    return int(np.unique(component[np.union1d(merged.source, merged.target)]).size)
 
 
 def _reduce(dag: nx.DiGraph) -> nx.DiGraph:
@@ -106,14 +172,16 @@ def _reduce(dag: nx.DiGraph) -> nx.DiGraph:
     return reduced
 
 
-def drawable_graph(graph: nx.DiGraph, focus: str | None = None, max_edges: int | None = None) -> nx.DiGraph:
+def drawable_graph(
+    graph: DependencyGraph | nx.DiGraph, focus: str | None = None, max_edges: int | None = None
+) -> nx.DiGraph:
     """The graph as drawn: no isolated literals or class–class edges, equivalents and cycles merged, reduced.
 
     Nodes carry `members` (literal names), `label` and `is_class`; an edge carries the attributes of the
     strongest edge it stands for (so `support` is their maximum). With `focus`, only that literal's ancestors
     and descendants are kept; `max_edges` caps the edges before the reduction (see `focus_subgraph`).
     """
-    return _reduce(_condense(graph, focus, max_edges))
+    return _reduce(_condense(merged_graph(graph), focus, max_edges))
 
 
 def _edge_title(data: dict) -> str:
@@ -149,16 +217,20 @@ def render_svg(dot: graphviz.Digraph) -> str:
         raise GraphvizMissingError(GRAPHVIZ_MISSING) from error
 
 
-def draw(graph: nx.DiGraph, max_nodes: int = 80, max_edges_per_class: int | None = 60) -> dict[str, str]:
-    """SVG drawings: the whole graph ("all") when small enough, else one focused on each class literal."""
-    whole = _condense(graph)
-    if whole.number_of_nodes() <= max_nodes:
-        return {"all": render_svg(to_graphviz(_reduce(whole), "neuron dependency graph"))}
-    classes = sorted((n for n, d in graph.nodes(data=True) if d["is_class"] and d["value"]), key=literal_key)
+def draw(
+    graph: DependencyGraph | nx.DiGraph, max_nodes: int = 80, max_edges_per_class: int | None = 60
+) -> dict[str, str]:
+    """SVG drawings: the whole graph ("all") when small enough, else one focused on each class literal, whose
+    own sufficient and necessary literals (its edges) are kept first, then the strongest edges nearest to it."""
+    merged = merged_graph(graph)
+    if condensed_size(merged) <= max_nodes:
+        return {"all": render_svg(to_graphviz(_reduce(_condense(merged)), "neuron dependency graph"))}
+    names = merged.graph.literal_names
+    classes = sorted((names[2 * i + 1] for i in np.flatnonzero(merged.graph.is_class)), key=literal_key)
     return {
         literal: render_svg(
             to_graphviz(
-                drawable_graph(graph, focus=literal, max_edges=max_edges_per_class),
+                _reduce(_condense(merged, focus=literal, max_edges=max_edges_per_class)),
                 f"{display_name(literal)}: sufficient conditions below, necessary above",
             )
         )
@@ -166,7 +238,7 @@ def draw(graph: nx.DiGraph, max_nodes: int = 80, max_edges_per_class: int | None
     }
 
 
-def interactive_html(graph: nx.DiGraph, max_edges: int | None = 2000) -> str:
+def interactive_html(graph: DependencyGraph | nx.DiGraph, max_edges: int | None = 2000) -> str:
     """Self-contained interactive HTML view (pyvis, scripts inlined): works offline, needs no Graphviz."""
     drawable = drawable_graph(graph, max_edges=max_edges)
     network = Network(height="800px", directed=True, cdn_resources="in_line")
