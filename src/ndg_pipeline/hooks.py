@@ -17,6 +17,7 @@ from pydantic import BaseModel, RootModel
 from ndg_pipeline import lineage
 from ndg_pipeline.config import InterveneParams, RecordParams, RunParams, validate
 from ndg_pipeline.control_names import TRAINED
+from ndg_pipeline.tracking import flatten
 
 log = logging.getLogger(__name__)
 SUMMARY_PIPELINES = frozenset({"tables"})  # they summarize earlier runs: no dataset or α of their own to tag
@@ -82,14 +83,15 @@ class RunSetup:
         self.context: KedroContext | None = None
         self.params: RunParams | None = None
 
-    @hook_impl
+    @hook_impl(tryfirst=True)
     def after_context_created(self, context: KedroContext) -> None:
+        """Validate the raw configuration (runtime ``--params`` merged) before Kedro or a plugin reads it."""
         self.context = context
+        self.params = validate(context.config_loader["parameters"])
 
     @hook_impl(tryfirst=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline) -> None:
-        assert self.context is not None
-        self.params = validate(self.context.params)
+        assert self.context is not None and self.params is not None
         check_run(self.params, pipeline)
         mlflow_config = getattr(self.context, "mlflow", None)
         if mlflow_config is not None:
@@ -108,26 +110,27 @@ class RunSetup:
         return typed or None
 
 
-class MlflowRunTags:
-    """Tags the MLflow run with dataset, control and α so runs compare side by side in the MLflow UI."""
+class MlflowRunInfo:
+    """Logs every validated parameter flattened (``mine.alpha``, ``data.name``) and tags the MLflow run with
+    dataset, control and α, so runs compare side by side in the MLflow UI."""
 
     def __init__(self) -> None:
-        self.params: dict[str, Any] = {}
+        self.params: RunParams | None = None
 
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
-        self.params = context.params
+        self.params = validate(context.config_loader["parameters"])
 
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
         import mlflow
 
-        if mlflow.active_run() is None:
+        if mlflow.active_run() is None or self.params is None:
             return
-        params = validate(self.params)
+        mlflow.log_params({key: str(value) for key, value in flatten(self.params.model_dump(mode="json")).items()})
         tags = {"control": control_label(run_params), "pipeline": pipeline_label(run_params)}
         if not set(run_params.get("pipeline_names") or []) <= SUMMARY_PIPELINES:
-            tags |= {"dataset": params.data.name, "alpha": params.mine.alpha}
+            tags |= {"dataset": self.params.data.name, "alpha": self.params.mine.alpha}
         mlflow.set_tags(tags)
 
 
@@ -143,7 +146,6 @@ class Interrupts:
         self.previous: dict[int, Any] = {}
         self.saving = 0
         self.pending: int | None = None
-        self.run_id: str | None = None
 
     def _raise(self, signum: int, _frame: Any) -> None:
         if self.saving:
@@ -153,7 +155,7 @@ class Interrupts:
 
     @hook_impl(tryfirst=True)
     def before_pipeline_run(self) -> None:
-        self.pending, self.saving, self.run_id = None, 0, None
+        self.pending, self.saving = None, 0
         for signum in (signal.SIGINT, signal.SIGTERM):
             try:
                 self.previous[signum] = signal.signal(signum, self._raise)
@@ -171,14 +173,6 @@ class Interrupts:
             signum, self.pending = self.pending, None
             self._raise(signum, None)
 
-    @hook_impl(trylast=True)
-    def before_node_run(self) -> None:
-        if self.run_id is None:
-            import mlflow
-
-            run = mlflow.active_run()
-            self.run_id = run.info.run_id if run else None
-
     def _restore(self) -> None:
         for signum, handler in self.previous.items():
             signal.signal(signum, handler)
@@ -191,11 +185,14 @@ class Interrupts:
     @hook_impl(trylast=True)
     def on_pipeline_error(self, error: Exception) -> None:
         self._restore()
-        if isinstance(error, RunInterrupted) and self.run_id is not None:
-            from mlflow.tracking import MlflowClient
+        if not isinstance(error, RunInterrupted):
+            return
+        import mlflow
 
-            MlflowClient().set_terminated(self.run_id, "KILLED")
-            log.warning("MLflow run %s marked KILLED: %s", self.run_id, error)
+        run = mlflow.last_active_run()  # kedro-mlflow has just ended it as FAILED
+        if run is not None:
+            mlflow.MlflowClient().set_terminated(run.info.run_id, "KILLED")
+            log.warning("MLflow run %s marked KILLED: %s", run.info.run_id, error)
 
 
 class Lineage:

@@ -7,7 +7,7 @@ from typing import Any
 from kedro.config import OmegaConfigLoader
 from kedro.utils import find_kedro_project
 
-from ndg_pipeline.hooks import Interrupts, Lineage, MlflowRunTags, RunSetup
+from ndg_pipeline.hooks import Interrupts, Lineage, MlflowRunInfo, RunSetup
 
 
 def project_path(relative: str = "") -> str:
@@ -27,7 +27,7 @@ def merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any
     return {**base, **changes}
 
 
-HOOKS = (RunSetup(), MlflowRunTags(), Interrupts(), Lineage())
+HOOKS = (RunSetup(), MlflowRunInfo(), Interrupts(), Lineage())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -6,6 +6,7 @@ anything is trained or written. Defaults live here and only here.
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from pydantic import ValidationError, model_validator
@@ -73,12 +74,31 @@ class RunParams(Params):
         return self
 
 
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys the schema accepts beside the unknown one at ``loc`` (from the defaults, as a nested dict)."""
+    level: Any = RunParams().model_dump()
+    for part in loc[:-1]:
+        level = level.get(part, {}) if isinstance(level, dict) else {}
+    return sorted(level) if isinstance(level, dict) else []
+
+
+def _describe(error: dict[str, Any]) -> str:
+    """One line per problem; an unknown key names the closest known keys."""
+    where = ".".join(map(str, error["loc"])) or "(parameters)"
+    if error["type"] != "extra_forbidden":
+        return f"  {where}: {error['msg']}"
+    known = _known_keys(error["loc"])
+    close = difflib.get_close_matches(str(error["loc"][-1]), known, n=3)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    return f"  {where}: unknown parameter; {hint}known here: {', '.join(known)}"
+
+
 def validate(params: dict[str, Any]) -> RunParams:
     """Validate a run's parameters, turning pydantic's report into one readable error."""
     try:
         return RunParams.model_validate(params)
     except ValidationError as error:
-        lines = [f"  {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
+        lines = [_describe(e) for e in error.errors()]
         raise ValueError("invalid parameters (conf/base/parameters_*.yml):\n" + "\n".join(lines)) from None
 
 

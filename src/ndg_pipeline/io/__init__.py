@@ -1,5 +1,6 @@
 """Kedro datasets specific to this project."""
 
 from ndg_pipeline.io.torch_model_dataset import TorchModelDataset
+from ndg_pipeline.io.tracked_text_dataset import TrackedTextDataset
 
-__all__ = ["TorchModelDataset"]
+__all__ = ["TorchModelDataset", "TrackedTextDataset"]
