@@ -72,7 +72,10 @@ def test_writing_back_the_recorded_cnn_values_leaves_the_logits_unchanged():
         with torch.no_grad(), probing(model, reads={"v": Site(path, "first")}) as probe:
             clean = probe.forward(images)
             recorded = probe.take("v")
-        with torch.no_grad(), probing(model, writes={Site(path, "first"): lambda _values: recorded}) as probe:
+        with (
+            torch.no_grad(),
+            probing(model, writes={Site(path, "first"): lambda _values, recorded=recorded: recorded}) as probe,
+        ):
             written = probe.forward(images)
         assert torch.equal(clean, written), path
         with torch.no_grad(), probing(model, writes={Site(path, "first"): torch.zeros_like}) as probe:
