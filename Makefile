@@ -1,6 +1,7 @@
 # Two commands set up everything on a fresh machine: `make run` and `make test`.
 # Both create .venv (Python 3.11) and install the pinned stack the first time, and reuse it afterwards
-# (reinstalled only when pyproject.toml changes).
+# (reinstalled only when pyproject.toml or constraints.txt changes). constraints.txt pins every resolved package, so
+# two installs months apart get the same versions; `make lock` refreshes it from a fresh resolution.
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -11,13 +12,20 @@ export DO_NOT_TRACK := 1
 export HF_HUB_OFFLINE ?= 1
 export MPLBACKEND := Agg
 
-.PHONY: run test lint viz viz-build mlflow-ui graphviz benchmark clean-data
+.PHONY: run test lint lock viz viz-build mlflow-ui graphviz benchmark clean-data
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the pinned stack into $(VENV) (first time: about 3 minutes, 6.6 GB with torch)…"
-	$(BIN)/python -m pip install -qq -e '.[dev]'
+	$(BIN)/python -m pip install -qq -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
+
+# Re-resolve the stack in a throw-away venv and pin every package it installs (run after editing pyproject.toml).
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install -qq -e '.[dev]'
+	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^ndg.pipeline' > constraints.txt
+	rm -rf .lock-venv
 
 # Graphviz draws the dependency graph. Installed with apt-get where we can; otherwise say what is missing.
 graphviz:
