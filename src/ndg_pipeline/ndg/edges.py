@@ -303,10 +303,13 @@ def mine(
 def mine_edges(
     train: pd.DataFrame,
     test: pd.DataFrame | None = None,
-    alpha: float = 20.0,
+    *,
+    alpha: float,
     class_columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Mine the edges of boolean DataFrames (columns = predicates) in one call: count, then ``mine``."""
+    """Mine the edges of boolean DataFrames (columns = predicates) in one call: count, then ``mine``.
+
+    ``alpha`` has no default: the paper used 3…100 per dataset, and the pipeline's default lives in the schema."""
     _check_alpha(alpha)
     test_counts = None if test is None else count_frame(test)
     return mine(count_frame(train), alpha, class_columns, test_counts).edges
