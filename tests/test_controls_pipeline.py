@@ -51,7 +51,7 @@ def test_the_random_model_has_far_fewer_edges_than_the_trained_one(project):
 def test_unrelated_inputs_give_about_no_edges_between_the_copies(project):
     for version in (0, 1):  # the pairing seeds of the combined run and of the run alone
         table = edges(project, "different_inputs", version)
-        between = group_summary(table, edge_groups(pd.concat([table.source, table.target]), "different_inputs"))
+        between = group_summary(table, edge_groups(pd.concat([table.source, table.target]), "copies"))
         assert between["edges"].item() <= 2
     assert results(project, "different_inputs").loc["between", "edges"] <= 2
 
@@ -64,14 +64,17 @@ def test_two_models_count_only_edges_from_model_1_to_model_2(project):
     assert first != versions(project, "data/06_models/two_models/model.pt")[-1].read_bytes()
 
 
-def test_the_two_layer_groups_partition_the_neuron_edges(project):
+def test_the_two_layer_groups_count_inside_each_layer_and_from_layer_1_to_layer_2(project):
     table = edges(project, "two_layers")
     priors = pd.read_parquet(versions(project, "data/07_model_output/two_layers/priors.parquet")[-1])
     assert priors["predicate"].str.startswith("fc1:").sum() == priors["predicate"].str.startswith("fc2:").sum() == 128
-    neuron = ~(table.source.str.startswith("class:") | table.target.str.startswith("class:"))
+    source, target = table.source.str.split(":").str[0], table.target.str.split(":").str[0]
     groups = results(project, "two_layers")
     assert groups.index.tolist() == ["layer1", "layer2", "inter_layer"]
-    assert groups["edges"].sum() == neuron.sum() > 0
+    assert groups.loc["layer1", "edges"] == ((source == "fc1") & (target == "fc1")).sum()
+    assert groups.loc["layer2", "edges"] == ((source == "fc2") & (target == "fc2")).sum()
+    forward, backward = (source == "fc1") & (target == "fc2"), (source == "fc2") & (target == "fc1")
+    assert groups.loc["inter_layer", "edges"] == forward.sum() == backward.sum() > 0
 
 
 def test_mlflow_runs_are_tagged_with_dataset_control_and_alpha(project):
