@@ -94,6 +94,11 @@ def topology_of(model: nn.Module, input: Any, relu_max: float = RELU_MAX) -> nx.
     ``activation`` (module or None) and ``range``. ``graph.graph["steps"]`` keeps the executed order.
     ReLU-like activations are bounded above by ``relu_max``.
     """
+    if not list(model.children()):
+        raise ValueError(
+            f"the model is a bare {type(model).__name__}; wrap it, e.g. nn.Sequential(layer), so that its layers have "
+            "module paths ('0', '1', …) to be named by."
+        )
     steps = _executed_steps(model, input)
     graph = nx.DiGraph(steps=steps, relu_max=relu_max)
     previous: str | None = None
