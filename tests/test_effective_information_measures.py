@@ -148,7 +148,7 @@ def test_capped_whole_layer_estimate_warns():
 def test_convolutions_are_refused_with_the_measurable_layers_named():
     net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8, 3), nn.Sigmoid())
     topology = topology_of(net, torch.zeros((1, 1, 4, 4)))
-    with pytest.raises(NotImplementedError, match="Conv2d.*Measurable layers: 3"):
+    with pytest.raises(NotImplementedError, match=r"Conv2d.*Measurable layers: 3"):
         ei_parts(net[0], topology, samples=100)
     assert topology.nodes["3"]["input"]["range"] == (0.0, 10.0)  # Flatten passes the ReLU's range through
     assert ei_parts(net[3], topology, samples=2000, **BINS) > 0.0
