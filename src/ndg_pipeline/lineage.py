@@ -51,7 +51,7 @@ def data_fingerprint(description: Mapping[str, Any]) -> str:
 
 
 def read(value: Any) -> Lineage:
-    """The lineage ``value`` carries (empty when it carries none); a dict merges that of its values."""
+    """The lineage ``value`` carries (empty when it carries none); a dict merges that of its non-model values."""
     if _is_model(value):
         return {MODEL: model_fingerprint(value)}
     if isinstance(value, pd.DataFrame):
@@ -60,10 +60,11 @@ def read(value: Any) -> Lineage:
         return dict(value.graph.get(LINEAGE, {}))
     if isinstance(getattr(value, LINEAGE, None), dict):
         return dict(getattr(value, LINEAGE))
-    if isinstance(value, Mapping):
+    if isinstance(value, Mapping):  # a dict of artefacts; a dict of models (checkpoints) names no single model
         found: Lineage = {}
         for item in value.values():
-            found |= read(item)
+            if not _is_model(item):
+                found |= read(item)
         return found
     return {}
 

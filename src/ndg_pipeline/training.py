@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from functools import partial
 from typing import Any, Literal
 
@@ -74,12 +75,15 @@ def train_classifier(
     schedule: Literal["constant", "linear"] = "constant",
     accumulation_steps: int = 1,
     mixed_precision: bool = False,
+    after_epoch: Callable[[int, nn.Module], None] | None = None,
 ) -> tuple[nn.Module, list[dict[str, Any]]]:
     """Train with AdamW and cross-entropy; return the model (eval mode, CPU) and one history row per epoch.
 
     One optimizer step per ``accumulation_steps`` batches (the last group of an epoch may be smaller), with
     ``warmup_ratio`` of all steps as warmup; ``mixed_precision`` runs forward passes in bfloat16 on CUDA (and
     is ignored on the CPU). ``epochs=0`` keeps the weights as built and gives one row (epoch 0, loss NaN).
+    ``after_epoch(epoch, model)`` is called with the initial weights (epoch 0) and after every epoch, e.g. to keep
+    checkpoints; it must not change the model.
     """
     seed_everything(seed)
     model.to(device)
@@ -92,6 +96,8 @@ def train_classifier(
     )
     autocast = partial(torch.autocast, device.type, torch.bfloat16, mixed_precision and device.type == "cuda")
     history = [] if epochs else [_row(model, 0, math.nan, train, test, device)]
+    if after_epoch is not None:
+        after_epoch(0, model)
     for epoch in range(1, epochs + 1):
         model.train()
         total_loss, seen = 0.0, 0
@@ -110,4 +116,6 @@ def train_classifier(
             total_loss += loss.item() * len(labels)
             seen += len(labels)
         history.append(_row(model, epoch, total_loss / seen, train, test, device))
+        if after_epoch is not None:
+            after_epoch(epoch, model)
     return model.cpu().eval(), history

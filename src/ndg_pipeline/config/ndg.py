@@ -93,6 +93,18 @@ class TrainParams(Params):
     schedule: Literal["constant", "linear"] = "constant"
     accumulation_steps: int = Field(1, gt=0)
     mixed_precision: bool = False
+    checkpoints: list[int] = Field(default_factory=lambda: [1, 2, 5, 10, 20])
+
+    @field_validator("checkpoints")
+    @classmethod
+    def _checkpoints(cls, checkpoints: list[int]) -> list[int]:
+        if any(epoch < 0 for epoch in checkpoints):
+            raise ValueError(f"train.checkpoints are epochs ≥ 0 (0 = the initial weights); got {checkpoints}")
+        return sorted(set(checkpoints))
+
+    def checkpoint_epochs(self) -> list[int]:
+        """The epochs whose weights are kept: the listed ones up to ``epochs``, and always the last (the model)."""
+        return sorted({epoch for epoch in self.checkpoints if epoch <= self.epochs} | {self.epochs})
 
 
 class RecordParams(Params):
@@ -210,4 +222,18 @@ class ScaleParams(Params):
 
     cluster: str | None = None
     workers: int = Field(2, gt=0)
+    torch_threads: int | None = Field(None, gt=0)
     shard_rows: int = Field(16_384, gt=0)
+    retries: int = Field(2, ge=0)
+    store: str = "data/05_model_input/shards"
+    json_max_edges: int = Field(100_000, ge=0)
+
+    @field_validator("cluster")
+    @classmethod
+    def _cluster(cls, cluster: str | None) -> str | None:
+        if cluster is not None and cluster != "local" and "://" not in cluster and ":" not in cluster:
+            raise ValueError(
+                f"scale.cluster must be null (this process), 'local' (a LocalCluster) or a scheduler address such "
+                f"as tcp://10.0.0.5:8786; got {cluster!r}"
+            )
+        return cluster
