@@ -63,15 +63,25 @@ def _gather(matrix: sparse.csr_array, rows: np.ndarray) -> np.ndarray:
     return shifts + np.arange(total)
 
 
-def reach(matrix: sparse.csr_array, sources: np.ndarray) -> np.ndarray:
-    """Mask of every node reachable from ``sources`` (themselves included), each node expanded once."""
+def reach(
+    matrix: sparse.csr_array,
+    sources: np.ndarray,
+    labels: np.ndarray | None = None,
+    classes: sparse.csr_array | None = None,
+) -> np.ndarray:
+    """Mask of every node reachable from ``sources`` (themselves included), each node expanded once.
+
+    With ``labels`` (node → its class) and ``classes`` (class → members), reaching a node reaches its whole
+    class too, as if the members of each class were linked both ways.
+    """
     seen = np.zeros(matrix.shape[0], dtype=bool)
-    frontier = np.unique(np.asarray(sources, dtype=np.int64))
-    seen[frontier] = True
+    frontier = np.asarray(sources, dtype=np.int64)
     while frontier.size:
-        found = matrix.indices[_gather(matrix, frontier)]
-        frontier = np.unique(found[~seen[found]])
+        if classes is not None and labels is not None:
+            frontier = classes.indices[_gather(classes, np.unique(labels[frontier]))]
+        frontier = np.unique(frontier[~seen[frontier]])
         seen[frontier] = True
+        frontier = matrix.indices[_gather(matrix, frontier)]
     return seen
 
 
@@ -258,7 +268,8 @@ def _equivalence_records(equivalences: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _predicate_indices(index: pd.Index, names: pd.Series, side: str, values: pd.Series) -> np.ndarray:
     """Positions of ``names`` in the priors' predicates; unknown ones are an error naming the literals."""
-    found = index.get_indexer(names)
+    codes, unique = pd.factorize(names)  # a few thousand distinct names among millions of rows
+    found = index.get_indexer(unique)[codes]
     if (found < 0).any():
         missing = names[found < 0]
         literals = {literal_name(p, bool(v)) for p, v in zip(missing, values[found < 0], strict=True)}
@@ -435,12 +446,12 @@ def graph_statistics(graph: DependencyGraph | nx.DiGraph) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class Closure:
-    """The graph with equivalent literals linked both ways, so a literal entering brings its equivalents:
-    forward and backward adjacency over literal ids, for the intervention's reachability queries."""
+    """The graph's reachability with equivalent literals linked both ways, so a literal entering brings its
+    equivalents: the graph's forward and backward adjacency and, per equivalence class, its members."""
 
     graph: DependencyGraph
-    forward: sparse.csr_array
-    backward: sparse.csr_array
+    labels: np.ndarray
+    classes: sparse.csr_array
 
     def class_literal(self, class_index: int) -> int:
         """The id of ``class:c``, checked to exist so a wrong class index fails clearly."""
@@ -449,25 +460,26 @@ class Closure:
             raise ValueError(f"class {class_index} has no literal {name!r} in the graph; is it the right graph?")
         return self.graph.ids[name]
 
+    def reach(self, sources: np.ndarray, backward: bool = False) -> np.ndarray:
+        """Mask of the literals reachable from ``sources`` (descendants, or ancestors when ``backward``)."""
+        return reach(self.graph.backward if backward else self.graph.forward, sources, self.labels, self.classes)
+
     def names(self, mask: np.ndarray) -> frozenset[str]:
         """The literal names of a mask over literal ids."""
         return frozenset(self.graph.literal_names[mask])
 
 
 def intervention_closure_graph(graph: DependencyGraph | nx.DiGraph) -> Closure:
-    """The graph's adjacency plus two-way links between equivalent literals (reachability is then closed
-    under equivalence, exactly as linking every pair of each class would make it)."""
+    """The graph with two-way links between equivalent literals, for the intervention's reachability queries
+    (a reached literal brings every member of its equivalence class, as linking each pair of a class would)."""
     graph = as_graph(graph)
     labels = equivalence_labels(graph)
-    members = np.flatnonzero(labels != np.arange(graph.n_literals))
-    source = np.concatenate([graph.source, members, labels[members]]).astype(np.int64)
-    target = np.concatenate([graph.target, labels[members], members]).astype(np.int64)
     n = graph.n_literals
-    forward = sparse.csr_array((np.ones(source.size, dtype=np.int8), (source, target)), shape=(n, n))
-    backward = sparse.csr_array((np.ones(source.size, dtype=np.int8), (target, source)), shape=(n, n))
-    forward.sum_duplicates()
-    backward.sum_duplicates()
-    return Closure(graph, forward, backward)
+    order = np.argsort(labels, kind="stable")
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(labels, minlength=n), out=indptr[1:])
+    classes = sparse.csr_array((np.ones(n, dtype=np.int8), order, indptr), shape=(n, n))
+    return Closure(graph, labels, classes)
 
 
 def top_rows(
@@ -494,8 +506,13 @@ def _focus(forward: sparse.csr_array, backward: sparse.csr_array, center: int) -
     return nearness
 
 
+def adjacency(source: np.ndarray, target: np.ndarray, n: int) -> tuple[sparse.csr_array, sparse.csr_array]:
+    """Forward and backward adjacency of edge arrays over n nodes (``data``: each entry's edge position)."""
+    return _csr(source, target, n), _csr(target, source, n)
+
+
 def focus_rows(
-    n: int,
+    matrices: tuple[sparse.csr_array, sparse.csr_array],
     source: np.ndarray,
     target: np.ndarray,
     support: np.ndarray,
@@ -505,10 +522,11 @@ def focus_rows(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The nodes of ``center``'s ancestors and descendants and the positions of the edges among them kept.
 
-    With ``max_edges``, edges nearest ``center`` (in hops) come first, strongest first among equals, so the
-    kept part stays connected to ``center`` and its own sufficient and necessary literals come first.
+    ``matrices`` is ``adjacency(source, target, n)``. With ``max_edges``, edges nearest ``center`` (in hops)
+    come first, strongest first among equals, so the kept part stays connected to ``center`` and its own
+    sufficient and necessary literals come first.
     """
-    forward, backward = _csr(source, target, n), _csr(target, source, n)
+    forward, backward = matrices
     nearness = _focus(forward, backward, center)
     inside = np.flatnonzero((nearness[source] >= 0) & (nearness[target] >= 0))
     if max_edges is None:
@@ -533,7 +551,8 @@ def focus_subgraph(graph: DependencyGraph | nx.DiGraph, literal: str, max_edges:
     graph = as_graph(graph)
     center = graph.literal(literal)
     support = graph.numbers["support"]
-    nodes, rows = focus_rows(graph.n_literals, graph.source, graph.target, support, graph.key_rank, center, max_edges)
+    matrices = (graph.forward, graph.backward)
+    nodes, rows = focus_rows(matrices, graph.source, graph.target, support, graph.key_rank, center, max_edges)
     return graph.to_networkx(nodes, rows)
 
 

@@ -23,7 +23,7 @@ from ndg_pipeline.names import (
     split_predicate,
 )
 from ndg_pipeline.ndg.binarize import threshold_value
-from ndg_pipeline.ndg.graph import Closure, DependencyGraph, intervention_closure_graph, reach
+from ndg_pipeline.ndg.graph import Closure, DependencyGraph, intervention_closure_graph
 from ndg_pipeline.probe import Position, Site, Write, probing
 
 ValueMode = Literal["patch", "reference"]
@@ -68,14 +68,14 @@ def intervention_set(
         raise ValueError(f"set_type {set_type!r} is unknown; choose one of {SET_TYPES}.")
     target = closure.class_literal(target_class)
     if set_type == 0:
-        ancestors = np.flatnonzero(reach(closure.backward, np.array([target])))
-        return closure.names(reach(closure.forward, ancestors))
-    forward = reach(closure.forward, np.array([target]))
+        ancestors = np.flatnonzero(closure.reach(np.array([target]), backward=True))
+        return closure.names(closure.reach(ancestors))
+    forward = closure.reach(np.array([target]))
     if set_type == 2:
         return closure.names(forward)
     if true_class is None:
         raise ValueError("set_type 1 needs the true class (the negations of its forward closure enter).")
-    negated = np.flatnonzero(reach(closure.forward, np.array([closure.class_literal(true_class)]))) ^ 1
+    negated = np.flatnonzero(closure.reach(np.array([closure.class_literal(true_class)]))) ^ 1
     forward[negated] = True
     return closure.names(forward)
 

@@ -16,7 +16,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from ndg_pipeline.names import NOT, literal_key, parse_literal, split_predicate
-from ndg_pipeline.ndg.graph import DependencyGraph, as_graph, equivalence_labels, focus_rows, top_rows
+from ndg_pipeline.ndg.graph import DependencyGraph, adjacency, as_graph, equivalence_labels, focus_rows, top_rows
 
 CLASS_COLOR = "#d62728"
 NEURON_COLOR = "#9ecae1"
@@ -69,6 +69,11 @@ class MergedGraph:
         return tuple(sorted(self.graph.literal_names[ids], key=literal_key))
 
     @cached_property
+    def matrices(self) -> tuple[sparse.csr_array, sparse.csr_array]:
+        """Forward and backward adjacency of the merged edges (built once, shared by every focus)."""
+        return adjacency(self.source, self.target, self.graph.n_literals)
+
+    @cached_property
     def _merged(self) -> np.ndarray:
         counts = np.bincount(self.representative, minlength=self.graph.n_literals)
         return counts > 1
@@ -106,7 +111,10 @@ def merged_graph(graph: DependencyGraph | nx.DiGraph) -> MergedGraph:
     if moved.any():  # only edges of merged literals can become parallel
         part = np.flatnonzero(moved)
         support = graph.numbers["support"][rows[part]]
-        order = part[np.lexsort((rows[part], graph.source[rows[part]] ^ 1, -support, target[part], source[part]))]
+        n, edges = graph.n_literals, graph.n_edges
+        pair = source[part].astype(np.int64) * n + target[part]
+        encounter = (graph.source[rows[part]] ^ 1).astype(np.int64) * edges + rows[part]  # networkx's edge order
+        order = part[np.lexsort((encounter, -support, pair))]
         first = np.ones(order.size, dtype=bool)
         first[1:] = (source[order][1:] != source[order][:-1]) | (target[order][1:] != target[order][:-1])
         keep = np.concatenate([np.flatnonzero(~moved), order[first]])
@@ -137,10 +145,10 @@ def _merge(graph: nx.DiGraph, groups: Iterable[Iterable[str]]) -> nx.DiGraph:
 def _condense(merged: MergedGraph, focus: str | None = None, max_edges: int | None = None) -> nx.DiGraph:
     """Drop isolated literals, focus or cap, then condense each cycle to a node (small graphs only)."""
     graph = merged.graph
-    n, support, rank = graph.n_literals, merged.support, graph.key_rank
+    support, rank = merged.support, graph.key_rank
     if focus is not None:
         center = int(merged.representative[graph.literal(focus)])
-        nodes, kept = focus_rows(n, merged.source, merged.target, support, rank, center, max_edges)
+        nodes, kept = focus_rows(merged.matrices, merged.source, merged.target, support, rank, center, max_edges)
     else:
         kept = (
             np.arange(merged.rows.size)
@@ -154,11 +162,7 @@ def _condense(merged: MergedGraph, focus: str | None = None, max_edges: int | No
 
 def condensed_size(merged: MergedGraph) -> int:
     """How many nodes the whole drawing would have: strongly connected parts among non-isolated merged nodes."""
-    n = merged.graph.n_literals
-    adjacency = sparse.coo_array(
-        (np.ones(merged.rows.size, dtype=np.int8), (merged.source, merged.target)), shape=(n, n)
-    )
-    _, component = csgraph.connected_components(adjacency.tocsr(), directed=True, connection="strong")
+    _, component = csgraph.connected_components(merged.matrices[0], directed=True, connection="strong")
     return int(np.unique(component[np.union1d(merged.source, merged.target)]).size)
 
 
@@ -173,15 +177,17 @@ def _reduce(dag: nx.DiGraph) -> nx.DiGraph:
 
 
 def drawable_graph(
-    graph: DependencyGraph | nx.DiGraph, focus: str | None = None, max_edges: int | None = None
+    graph: DependencyGraph | nx.DiGraph | MergedGraph, focus: str | None = None, max_edges: int | None = None
 ) -> nx.DiGraph:
     """The graph as drawn: no isolated literals or class–class edges, equivalents and cycles merged, reduced.
 
     Nodes carry `members` (literal names), `label` and `is_class`; an edge carries the attributes of the
     strongest edge it stands for (so `support` is their maximum). With `focus`, only that literal's ancestors
-    and descendants are kept; `max_edges` caps the edges before the reduction (see `focus_subgraph`).
+    and descendants are kept; `max_edges` caps the edges before the reduction (see `focus_subgraph`). Pass a
+    `merged_graph` to draw several focuses of one large graph without merging it again.
     """
-    return _reduce(_condense(merged_graph(graph), focus, max_edges))
+    merged = graph if isinstance(graph, MergedGraph) else merged_graph(graph)
+    return _reduce(_condense(merged, focus, max_edges))
 
 
 def _edge_title(data: dict) -> str:

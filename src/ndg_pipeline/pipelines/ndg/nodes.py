@@ -20,6 +20,7 @@ from ndg_pipeline.config import (
     MineParams,
     RecordParams,
     RunParams,
+    ScaleParams,
     TrainParams,
 )
 from ndg_pipeline.tracking import MetricHistory, metric_history, metrics
@@ -27,7 +28,7 @@ from ndg_pipeline.tracking import MetricHistory, metric_history, metrics
 Model = Any  # a torch.nn.Module built by ndg_pipeline.models
 Splits = Any  # ndg_pipeline.data.DatasetSplits
 Counts = Any  # ndg_pipeline.ndg.PairCounts
-Graph = Any  # a networkx.DiGraph over literals (ndg_pipeline.ndg.graph)
+Graph = Any  # an ndg_pipeline.ndg.graph.DependencyGraph (arrays over literal ids)
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +52,23 @@ def prepare_data(data: DataParams) -> tuple[Splits, dict[str, Any]]:
     return splits, info
 
 
-def train_model(splits: Splits, model: Any, train: TrainParams) -> tuple[Model, pd.DataFrame, MetricHistory]:
-    """Train the configured model; return it, its per-epoch history, and that history as MLflow metrics."""
+def train_model(
+    splits: Splits, model: Any, train: TrainParams
+) -> tuple[Model, pd.DataFrame, MetricHistory, dict[int, Model]]:
+    """Train the configured model; return it, its per-epoch history, that history as MLflow metrics, and the
+    checkpoints at ``train.checkpoint_epochs()`` (the last one is the trained model)."""
+    import copy
+
     from ndg_pipeline.device import resolve_device
     from ndg_pipeline.models import build_model
     from ndg_pipeline.training import train_classifier
+
+    kept = train.checkpoint_epochs()
+    checkpoints: dict[int, Model] = {}
+
+    def keep(epoch: int, network: Model) -> None:
+        if epoch in kept:
+            checkpoints[epoch] = copy.deepcopy(network).cpu().eval()
 
     network = build_model({**model.model_dump(), "num_classes": splits.num_classes}, seed=train.seed)
     network, history = train_classifier(
@@ -72,28 +85,34 @@ def train_model(splits: Splits, model: Any, train: TrainParams) -> tuple[Model, 
         schedule=train.schedule,
         accumulation_steps=train.accumulation_steps,
         mixed_precision=train.mixed_precision,
+        after_epoch=keep,
     )
     frame = pd.DataFrame(history)
-    return network, frame, metric_history(frame, "epoch", ("loss", "train_accuracy", "test_accuracy"))
+    return network, frame, metric_history(frame, "epoch", ("loss", "train_accuracy", "test_accuracy")), checkpoints
 
 
-def record(model: Model, splits: Splits, record: RecordParams) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Record the configured layers on the train and the test split (same network, fixed order)."""
-    from ndg_pipeline.ndg.recording import record_activations
+def _threads(scale: ScaleParams) -> int | None:
+    """Torch threads per worker: as configured, else this machine's cores shared out on a LocalCluster."""
+    from ndg_pipeline.ndg.sharding import LOCAL, local_threads
 
-    return tuple(  # type: ignore[return-value]
-        record_activations(
-            model,
-            split,
-            record.layers,
-            record.position,
-            record.batch_size,
-            record.max_inputs,
-            record.device,
-            desc=f"record {name}",
-        )
-        for name, split in (("train", splits.train), ("test", splits.test))
-    )
+    return scale.torch_threads or (local_threads(scale.workers) if scale.cluster == LOCAL else None)
+
+
+def record(model: Model, splits: Splits, record: RecordParams, scale: ScaleParams) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Record the configured layers on the train and the test split (same network, fixed order), shard by shard
+    in this process or on the Dask cluster of ``scale``; each shard's partition lands in ``scale.store``."""
+    from ndg_pipeline.ndg.sharding import Measure, executor, measure_split, read_partitions
+
+    tables = []
+    with executor(scale.cluster, scale.workers, scale.retries) as run:
+        for name, split in (("train", splits.train), ("test", splits.test)):
+            store = f"{scale.store}/{name}"
+            measure = Measure(
+                record.layers, record.position, record.batch_size, record.device, store, threads=_threads(scale)
+            )
+            measure_split(run, model, split, measure, scale.shard_rows, record.max_inputs)
+            tables.append(read_partitions(f"{store}/activations"))
+    return tables[0], tables[1]
 
 
 def binarize(
@@ -109,14 +128,17 @@ def binarize(
     )
 
 
-def count(predicates_train: pd.DataFrame, predicates_test: pd.DataFrame, mine: MineParams) -> dict[str, Counts]:
-    """The (N, n, G) statistics of each split, streamed over row chunks."""
-    from ndg_pipeline.ndg.counting import count_frame
+def count(
+    predicates_train: pd.DataFrame, predicates_test: pd.DataFrame, mine: MineParams, scale: ScaleParams
+) -> dict[str, Counts]:
+    """The exact (N, n, G) statistics of each split: shards counted as tasks, summed by a tree."""
+    from ndg_pipeline.ndg.sharding import count_sharded, executor
 
-    return {
-        name: count_frame(frame, chunk_rows=mine.chunk_rows, device=mine.device)
-        for name, frame in (("train", predicates_train), ("test", predicates_test))
-    }
+    with executor(scale.cluster, scale.workers, scale.retries) as run:
+        return {
+            name: count_sharded(run, frame, scale.shard_rows, mine.chunk_rows, mine.device)
+            for name, frame in (("train", predicates_train), ("test", predicates_test))
+        }
 
 
 def mine_edges(
@@ -137,14 +159,15 @@ def sweep_alpha(pair_counts: dict[str, Counts]) -> pd.DataFrame:
 
 
 def build_graph(
-    edges: pd.DataFrame, equivalences: pd.DataFrame, priors: pd.DataFrame
-) -> tuple[Graph, Graph, dict[str, Any]]:
-    """The dependency graph over literals (saved as pickle and node-link JSON) and its statistics."""
+    edges: pd.DataFrame, equivalences: pd.DataFrame, priors: pd.DataFrame, scale: ScaleParams
+) -> tuple[Graph, dict[str, Any], dict[str, Any]]:
+    """The dependency graph in array form (pickled), its node-link JSON (below ``scale.json_max_edges``) and
+    its statistics."""
     from ndg_pipeline.ndg.graph import build_graph as to_graph
-    from ndg_pipeline.ndg.graph import graph_statistics
+    from ndg_pipeline.ndg.graph import graph_statistics, node_link
 
     graph = to_graph(edges, equivalences, priors)
-    return graph, graph, metrics(graph_statistics(graph))
+    return graph, node_link(graph, scale.json_max_edges), metrics(graph_statistics(graph))
 
 
 def draw(graph: Graph, graph_params: GraphParams) -> tuple[dict[str, str], str]:
@@ -168,25 +191,30 @@ def intervene(
     record: RecordParams,
     binarize: BinarizeParams,
     intervene: InterveneParams,
+    scale: ScaleParams,
 ) -> tuple[pd.DataFrame, pd.DataFrame, MetricHistory]:
-    """Interchange intervention (Table 5) in every value mode, each beside its random-set baseline."""
+    """Interchange intervention (Table 5) in every value mode, each beside its random-set baseline; every run
+    split into shards, in this process or on the Dask cluster of ``scale``."""
     from ndg_pipeline.ndg.intervention import intervention_report
+    from ndg_pipeline.ndg.sharding import executor, intervention_runner
 
-    summary, per_class = intervention_report(
-        model,
-        {"train": splits.train, "test": splits.test},
-        record.layers,
-        record.position,
-        graph,
-        binarize.thresholds,
-        activations_train,
-        value_modes=tuple(intervene.value_modes),
-        set_type=intervene.set_type,
-        seed=intervene.seed,
-        batch_size=intervene.batch_size,
-        max_inputs=intervene.max_inputs or record.max_inputs,
-        device=intervene.device,
-    )
+    with executor(scale.cluster, scale.workers, scale.retries) as run:
+        summary, per_class = intervention_report(
+            model,
+            {"train": splits.train, "test": splits.test},
+            record.layers,
+            record.position,
+            graph,
+            binarize.thresholds,
+            activations_train,
+            value_modes=tuple(intervene.value_modes),
+            set_type=intervene.set_type,
+            seed=intervene.seed,
+            batch_size=intervene.batch_size,
+            max_inputs=intervene.max_inputs or record.max_inputs,
+            device=intervene.device,
+            runner=intervention_runner(run, scale.shard_rows, _threads(scale)),
+        )
     values = {
         f"{row.mode}.{row.split}.{row.sets}.{name}": getattr(row, name)
         for row in summary.itertuples(index=False)
@@ -212,16 +240,18 @@ def report(
 
     from ndg_pipeline import __version__
     from ndg_pipeline.lineage import read
+    from ndg_pipeline.names import RECALL, SUPPORT, TEST_PRECISION, TRAIN_PRECISION
     from ndg_pipeline.ndg.graph import graph_statistics
     from ndg_pipeline.reporting import ReportContext, render_report
 
-    shown = ["source", "source_value", "target", "target_value", "kind", "support", "train_precision", "recall"]
-    shown += [c for c in ("test_precision",) if c in edges]
-    top = edges.sort_values(["support", "source", "target"], ascending=[False, True, True], kind="stable")
+    ndg_groups = {"data", "model", "train", "record", "binarize", "mine", "graph", "intervene", "scale"}
+    shown = ["source", "source_value", "target", "target_value", "kind", SUPPORT, TRAIN_PRECISION, RECALL]
+    shown += [c for c in (TEST_PRECISION,) if c in edges]
+    top = edges.sort_values([SUPPORT, "source", "target"], ascending=[False, True, True], kind="stable")
     context = ReportContext(
         title=f"Neuron Dependency Graph — {info['name']}",
         dataset=info,
-        parameters=parameters.model_dump(),
+        parameters=parameters.model_dump(include=ndg_groups),
         training_history=training_history,
         graph_statistics=graph_statistics(graph),
         alpha_sweep=alpha_sweep,

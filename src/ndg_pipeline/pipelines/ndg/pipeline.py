@@ -13,12 +13,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 nodes.train_model,
                 ["dataset_splits", "params:model", "params:train"],
-                ["trained_model", "training_history", "training_metrics"],
+                ["trained_model", "training_history", "training_metrics", "model_checkpoints"],
                 name="train",
             ),
             Node(
                 nodes.record,
-                ["trained_model", "dataset_splits", "params:record"],
+                ["trained_model", "dataset_splits", "params:record", "params:scale"],
                 ["activations_train", "activations_test"],
                 name="record_activations",
             ),
@@ -28,7 +28,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["predicates_train", "predicates_test"],
                 name="binarize",
             ),
-            Node(nodes.count, ["predicates_train", "predicates_test", "params:mine"], "pair_counts", name="count"),
+            Node(
+                nodes.count,
+                ["predicates_train", "predicates_test", "params:mine", "params:scale"],
+                "pair_counts",
+                name="count",
+            ),
             Node(
                 nodes.mine_edges,
                 ["pair_counts", "params:mine"],
@@ -38,7 +43,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(nodes.sweep_alpha, "pair_counts", "alpha_sweep_table", name="sweep_alpha"),
             Node(
                 nodes.build_graph,
-                ["edges_table", "equivalences_table", "priors_table"],
+                ["edges_table", "equivalences_table", "priors_table", "params:scale"],
                 ["dependency_graph", "dependency_graph_json", "graph_metrics"],
                 name="build_graph",
             ),
@@ -53,6 +58,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:record",
                     "params:binarize",
                     "params:intervene",
+                    "params:scale",
                 ],
                 ["intervention_summary", "intervention_per_class", "intervention_metrics"],
                 name="intervene",
