@@ -1,4 +1,8 @@
-"""Render a run's results as one self-contained HTML page, with the paper's numbers beside ours."""
+"""Render a run's results as one self-contained HTML page, with the paper's numbers beside ours.
+
+The page reads top-down: a summary of the headline numbers, the figures, the detailed tables, and last the
+parameters, collapsed.
+"""
 
 from __future__ import annotations
 
@@ -13,17 +17,20 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from ndg_pipeline.names import literal_name
+from ndg_pipeline.lineage import DATA, MODEL
+from ndg_pipeline.names import RECALL, SUPPORT, TEST_PRECISION, TRAIN_PRECISION, literal_name
 from ndg_pipeline.reporting.figures import alpha_sweep_figure, sweep_is_clipped, training_figure
 from ndg_pipeline.reporting.paper import PAPER_ALPHA, paper_dataset, paper_rows
+from ndg_pipeline.tracking import flatten
 
 MISSING = "–"
 SPLITS = ("train", "test")
-MODE_LABELS = {
-    "patch": "patch values",
-    "reference": "reference values",
-    "random_baseline": "random-set baseline",
-}
+MODE_LABELS = {"patch": "patch values", "reference": "reference values"}
+# Whose intervention sets a Table 5 row wrote (its ``sets`` column, as ndg.intervention names them): the graph's,
+# or random sets of the same sizes; the graph's need no label beside the value mode.
+GRAPH_SETS, RANDOM_SETS = "graph", "random"
+SETS_LABELS = {GRAPH_SETS: "", RANDOM_SETS: "random-set baseline"}
+LINEAGE_LABELS = {MODEL: "model weights fingerprint", DATA: "data split fingerprint"}
 
 
 @dataclass
@@ -123,29 +130,23 @@ GRAPH_STATISTICS: dict[str, tuple[str, Callable[[Any], str]]] = {
 }
 
 
-def flatten(nested: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested parameters as dotted keys (`train.learning_rate`), dictionaries only; lists stay values."""
-    flat: dict[str, Any] = {}
-    for key, value in nested.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            flat |= flatten(value, f"{name}.")
-        else:
-            flat[name] = value
-    return flat
-
-
 def key_value_table(values: Mapping[str, Any], header: tuple[str, str]) -> Table:
     """Two-column table of names and formatted values."""
     return Table(list(header), [Row([str(key), format_value(value)]) for key, value in values.items()])
 
 
 def parameter_tables(parameters: Mapping[str, Any]) -> dict[str, Table]:
-    """One small table per top-level parameter group, keys flattened within the group."""
+    """One small table per top-level parameter group, keys flattened within the group (lists stay values)."""
     return {
         group: key_value_table(flatten(values) if isinstance(values, Mapping) else {group: values}, ("key", "value"))
         for group, values in parameters.items()
     }
+
+
+def lineage_items(lineage: Mapping[str, str]) -> dict[str, str]:
+    """The run's fingerprints with readable names: model weights, then data split, then any other."""
+    ordered = [key for key in LINEAGE_LABELS if key in lineage] + [key for key in lineage if key not in LINEAGE_LABELS]
+    return {LINEAGE_LABELS.get(key, f"{key} fingerprint"): str(lineage[key]) for key in ordered}
 
 
 def statistics_table(statistics: Mapping[str, float]) -> Table:
@@ -165,6 +166,102 @@ def paper_label(dataset_name: str, table: str) -> str:
     return f"paper, {table} ({name}, α = {format_exact(PAPER_ALPHA[name])})"
 
 
+def run_label(context: ReportContext) -> str:
+    """Row label for this run's numbers: its dataset and α."""
+    return f"this run ({context.dataset['name']}, α = {format_exact(context.alpha)})"
+
+
+def last_epoch(history: pd.DataFrame) -> dict[str, Any]:
+    """The training history's last epoch (empty when there is no history)."""
+    return {} if history.empty else history.iloc[-1].to_dict()
+
+
+def headline_table(context: ReportContext) -> Table:
+    """The summary's first table: model accuracy, edges and mean edge accuracy, ours and the paper's."""
+    statistics, last = context.graph_statistics, last_epoch(context.training_history)
+    rows = [
+        Row(
+            [
+                run_label(context),
+                *(format_fraction(last.get(f"{split}_accuracy")) for split in SPLITS),
+                format_exact(statistics.get("edges")),
+                format_fraction(statistics.get("mean_train_accuracy")),
+                format_fraction(statistics.get("mean_test_accuracy")),
+            ]
+        )
+    ]
+    name = context.dataset["name"]
+    for table3, table5 in zip(
+        paper_rows("table3", name).to_dict("records"), paper_rows("table5", name).to_dict("records"), strict=True
+    ):
+        cells = [format_percent(table5[f"model_accuracy_{split}"]) for split in SPLITS]
+        cells += [format_exact(table3["original_edges"])]
+        cells += [format_percent(table3[f"original_{split}"]) for split in SPLITS]
+        rows.append(Row([paper_label(name, "Tables 3 and 5"), *cells], "paper"))
+    columns = ["", "train", "test", "edges", "train", "test"]
+    groups = [("", 1), ("model accuracy (%)", 2), ("", 1), ("mean edge accuracy (%)", 2)]
+    return Table(columns, rows, groups)
+
+
+def intervention_runs(intervention: pd.DataFrame) -> list[tuple[str, str]]:
+    """(value mode, sets) of the rows present, in reading order: each mode's graph sets, then its random baseline."""
+    if intervention.empty:
+        return []
+    present = list(dict.fromkeys(zip(intervention["mode"], intervention["sets"], strict=True)))
+
+    def order(run: tuple[str, str]) -> tuple[int, int]:
+        mode, sets = run
+        modes, kinds = list(MODE_LABELS), list(SETS_LABELS)
+        return (modes.index(mode) if mode in modes else len(modes), kinds.index(sets) if sets in kinds else len(kinds))
+
+    return sorted(present, key=order)
+
+
+def run_name(mode: str, sets: str) -> str:
+    """A value mode with whose sets it wrote: "patch values", "patch values, random-set baseline"."""
+    sets_label = SETS_LABELS.get(sets, f"{sets} sets")
+    return ", ".join(part for part in (MODE_LABELS.get(mode, mode), sets_label) if part)
+
+
+def is_baseline(sets: str) -> bool:
+    """Whether a row wrote other sets than the graph's (a baseline, shown greyed)."""
+    return sets != GRAPH_SETS
+
+
+def _cell(frame: pd.DataFrame, split: str, mode: str, sets: str, column: str) -> Any:
+    """One value of the intervention summary, or None when that split × mode × sets row is absent."""
+    match = frame.loc[(frame["split"] == split) & (frame["mode"] == mode) & (frame["sets"] == sets), column]
+    return match.iloc[0] if len(match) else None
+
+
+def aligned_table(context: ReportContext) -> Table:
+    """The summary's second table: aligned % per value mode, the graph's sets beside the random baseline's."""
+    intervention = context.intervention
+    modes = list(dict.fromkeys(mode for mode, _ in intervention_runs(intervention)))
+    rows = [
+        Row(
+            [MODE_LABELS.get(mode, mode)]
+            + [
+                format_percent(_cell(intervention, split, mode, sets, "aligned"))
+                for sets in (GRAPH_SETS, RANDOM_SETS)
+                for split in SPLITS
+            ]
+        )
+        for mode in modes
+    ]
+    rows += [
+        Row(
+            [paper_label(context.dataset["name"], "Table 5")]
+            + [format_percent(paper[f"aligned_{split}"]) for split in SPLITS]
+            + [MISSING] * len(SPLITS),
+            "paper",
+        )
+        for paper in paper_rows("table5", context.dataset["name"]).to_dict("records")
+    ]
+    groups = [("", 1), ("the graph's sets", len(SPLITS)), (SETS_LABELS[RANDOM_SETS], len(SPLITS))]
+    return Table(["value mode", *SPLITS, *SPLITS], rows, groups)
+
+
 def edge_accuracy_table(context: ReportContext) -> Table:
     """Table 3 style: edges and mean train/test edge accuracy, ours and (if any) the paper's "original"."""
     statistics = context.graph_statistics
@@ -172,7 +269,7 @@ def edge_accuracy_table(context: ReportContext) -> Table:
     rows = [
         Row(
             [
-                f"this run ({dataset_name}, α = {format_exact(context.alpha)})",
+                run_label(context),
                 format_exact(statistics.get("edges")),
                 format_fraction(statistics.get("mean_train_accuracy")),
                 format_fraction(statistics.get("mean_test_accuracy")),
@@ -212,18 +309,6 @@ def alpha_sweep_table(sweep: pd.DataFrame, alpha: float) -> Table:
     return Table(["α", "edges", "equivalent pairs", "train accuracy (%)", "test accuracy (%)"], rows)
 
 
-def ordered_modes(intervention: pd.DataFrame) -> list[str]:
-    """Value modes present, in reading order: patch, reference, random baseline, then others as they come."""
-    present = list(dict.fromkeys(intervention["mode"])) if "mode" in intervention else []
-    return [mode for mode in MODE_LABELS if mode in present] + [mode for mode in present if mode not in MODE_LABELS]
-
-
-def _cell(frame: pd.DataFrame, split: str, mode: str, column: str) -> Any:
-    """One value of the intervention summary, or None when that split × mode row is absent."""
-    match = frame.loc[(frame["split"] == split) & (frame["mode"] == mode), column]
-    return match.iloc[0] if len(match) else None
-
-
 INTERVENTION_MEASURES = (
     ("aligned", "aligned (%)", "aligned", format_percent),
     ("unchanged", "unchanged (%)", "unchanged", format_percent),
@@ -234,18 +319,19 @@ INTERVENTION_MEASURES = (
 
 
 def intervention_table(intervention: pd.DataFrame, dataset_name: str) -> Table:
-    """Table 5 layout: one row per value mode, train/test side by side per measure, the paper's row last."""
+    """Table 5 layout: one row per value mode and its random baseline, train/test side by side per measure,
+    the paper's row last."""
     rows = [
         Row(
-            [f"this run, {MODE_LABELS.get(mode, mode)}"]
+            [f"this run, {run_name(mode, sets)}"]
             + [
-                formatter(_cell(intervention, split, mode, column))
+                formatter(_cell(intervention, split, mode, sets, column))
                 for column, _, _, formatter in INTERVENTION_MEASURES
                 for split in SPLITS
             ],
-            "baseline" if mode == "random_baseline" else "",
+            "baseline" if is_baseline(sets) else "",
         )
-        for mode in ordered_modes(intervention)
+        for mode, sets in intervention_runs(intervention)
     ]
     rows += [
         Row(
@@ -268,19 +354,19 @@ def set_size_table(intervention: pd.DataFrame) -> Table:
     rows = [
         Row(
             [
-                MODE_LABELS.get(row["mode"], row["mode"]),
-                row["split"],
-                format_decimal(row["mean_set_size"]),
-                format_fraction(row["set_fraction"]),
-                format_exact(row["n_correct"]),
-                format_exact(row["n_inputs"]),
+                run_name(mode, sets),
+                split,
+                format_decimal(_cell(intervention, split, mode, sets, "mean_set_size")),
+                format_fraction(_cell(intervention, split, mode, sets, "set_fraction")),
+                format_exact(_cell(intervention, split, mode, sets, "n_correct")),
+                format_exact(_cell(intervention, split, mode, sets, "n_inputs")),
             ],
-            "baseline" if row["mode"] == "random_baseline" else "",
+            "baseline" if is_baseline(sets) else "",
         )
-        for mode in ordered_modes(intervention)
-        for row in intervention[intervention["mode"] == mode].to_dict("records")
+        for mode, sets in intervention_runs(intervention)
+        for split in SPLITS
     ]
-    columns = ["value mode", "split", "mean set size", "set size / layer (%)", "correctly classified", "inputs"]
+    columns = ["intervention", "split", "mean set size", "set size / layer (%)", "correctly classified", "inputs"]
     return Table(columns, rows)
 
 
@@ -294,12 +380,12 @@ def class_label(value: Any, class_names: list[str]) -> str:
 
 
 def per_class_table(per_class: pd.DataFrame, class_names: list[str]) -> Table:
-    """Intervention outcome per counterfactual class, split and value mode."""
+    """Intervention outcome per counterfactual class, split, value mode and sets."""
     rows = [
         Row(
             [
                 row["split"],
-                MODE_LABELS.get(row["mode"], row["mode"]),
+                run_name(row["mode"], row["sets"]),
                 class_label(row["counterfactual"], class_names),
                 format_exact(row["n"]),
                 format_percent(row["aligned"]),
@@ -307,13 +393,14 @@ def per_class_table(per_class: pd.DataFrame, class_names: list[str]) -> Table:
                 format_percent(row["unaligned"]),
                 format_decimal(row["mean_set_size"]),
                 format_decimal(row["mean_contradictions"]),
-            ]
+            ],
+            "baseline" if is_baseline(row["sets"]) else "",
         )
         for row in per_class.to_dict("records")
     ]
     columns = [
         "split",
-        "value mode",
+        "intervention",
         "counterfactual class",
         "inputs",
         "aligned (%)",
@@ -328,24 +415,20 @@ def per_class_table(per_class: pd.DataFrame, class_names: list[str]) -> Table:
 def model_accuracy_table(context: ReportContext) -> Table:
     """Model accuracy from the last training epoch and from the intervention run, with the paper's."""
     rows = []
-    history = context.training_history
-    if not history.empty:
-        last = history.iloc[-1]
+    last = last_epoch(context.training_history)
+    if last:
         rows.append(
             Row(
-                [
-                    f"this run, training history (epoch {format_exact(last['epoch'])})",
-                    format_fraction(last["train_accuracy"]),
-                    format_fraction(last["test_accuracy"]),
-                ]
+                [f"this run, training history (epoch {format_exact(last['epoch'])})"]
+                + [format_fraction(last[f"{split}_accuracy"]) for split in SPLITS]
             )
         )
-    if not context.intervention.empty:
-        first_mode = ordered_modes(context.intervention)[0]
+    runs = intervention_runs(context.intervention)
+    if runs:
         rows.append(
             Row(
                 ["this run, inputs of the intervention"]
-                + [format_percent(_cell(context.intervention, split, first_mode, "model_accuracy")) for split in SPLITS]
+                + [format_percent(_cell(context.intervention, split, *runs[0], "model_accuracy")) for split in SPLITS]
             )
         )
     rows += [
@@ -367,10 +450,10 @@ def top_edges_table(edges: pd.DataFrame) -> Table:
                 literal_name(str(row["source"]), bool(row["source_value"])),
                 literal_name(str(row["target"]), bool(row["target_value"])),
                 str(row["kind"]),
-                format_exact(row["support"]),
-                format_fraction(row["train_precision"]),
-                format_fraction(row["recall"]),
-                format_fraction(row.get("test_precision")),
+                format_exact(row[SUPPORT]),
+                format_fraction(row[TRAIN_PRECISION]),
+                format_fraction(row[RECALL]),
+                format_fraction(row.get(TEST_PRECISION)),
             ]
         )
         for row in edges.to_dict("records")
@@ -400,7 +483,7 @@ def drawing_figures(drawings: Mapping[str, str], class_names: list[str]) -> list
 
 
 @functools.cache
-def _environment() -> jinja2.Environment:
+def template_environment() -> jinja2.Environment:
     """The template environment (autoescaped, undefined names are errors), built once."""
     return jinja2.Environment(
         loader=jinja2.PackageLoader("ndg_pipeline.reporting", "templates"),
@@ -416,14 +499,18 @@ def render_report(context: ReportContext) -> str:
     class_names = [str(name) for name in context.dataset.get("class_names", [])]
     sweep = context.alpha_sweep
     paper_name = paper_dataset(context.dataset["name"])
+    has_intervention = not context.intervention.empty
     return (
-        _environment()
+        template_environment()
         .get_template("report.html.j2")
         .render(
             title=context.title,
             dataset_name=context.dataset["name"],
             paper_name=paper_name,
             paper_alpha=format_exact(PAPER_ALPHA[paper_name]) if paper_name else None,
+            lineage=lineage_items(context.lineage),
+            headline=headline_table(context),
+            aligned=aligned_table(context) if has_intervention else None,
             dataset_table=key_value_table(context.dataset, ("field", "value")),
             parameter_tables=parameter_tables(context.parameters),
             model_accuracy=model_accuracy_table(context),
@@ -436,7 +523,7 @@ def render_report(context: ReportContext) -> str:
             sweep_figure=alpha_sweep_figure(sweep, context.alpha) if not sweep.empty else None,
             sweep_clipped=not sweep.empty and sweep_is_clipped(sweep),
             intervention=intervention_table(context.intervention, context.dataset["name"]),
-            set_sizes=set_size_table(context.intervention) if not context.intervention.empty else None,
+            set_sizes=set_size_table(context.intervention) if has_intervention else None,
             per_class=per_class_table(context.intervention_per_class, class_names)
             if not context.intervention_per_class.empty
             else None,

@@ -18,7 +18,7 @@ from ndg_pipeline.control_names import (
 from ndg_pipeline.names import ALL, BETWEEN, INTER_LAYER, LAYER1, LAYER2
 from ndg_pipeline.ndg.controls import RESULT_DTYPES
 from ndg_pipeline.reporting.paper import PAPER_ALPHA, PAPER_DATASETS, PAPER_TABLES, paper_dataset
-from ndg_pipeline.reporting.report import Row, Table, _environment, format_exact, format_percent
+from ndg_pipeline.reporting.report import Row, Table, format_exact, format_percent, template_environment
 
 OURS, PAPER = "this project", "paper"
 RUN_COLUMNS = ["dataset", "paper_dataset", "source", "alpha", "n_train", "n_test"]
@@ -37,7 +37,7 @@ TABLE_CELLS: dict[str, dict[str, tuple[str, str, str]]] = {
     "table6": {
         "layer1": (TWO_LAYERS, LAYER1, "layer 1"),
         "layer2": (TWO_LAYERS, LAYER2, "layer 2"),
-        "inter_layer": (TWO_LAYERS, INTER_LAYER, "inter-layer"),
+        "inter_layer": (TWO_LAYERS, INTER_LAYER, "inter-layer (layer 1 → layer 2)"),
     },
 }
 TITLES = {
@@ -130,4 +130,4 @@ def html_table(frame: pd.DataFrame, table: str) -> Table:
 def render_tables(tables: Mapping[str, pd.DataFrame]) -> str:
     """The page of Tables 3, 4 and 6 as one self-contained HTML string."""
     sections = [(table, TITLES[table], html_table(frame, table)) for table, frame in tables.items()]
-    return _environment().get_template("tables.html.j2").render(sections=sections)
+    return template_environment().get_template("tables.html.j2").render(sections=sections)
