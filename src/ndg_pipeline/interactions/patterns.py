@@ -31,6 +31,7 @@ class RetainedPatterns:
     bias: float  # I_and(∅): always kept, no concept
     error: float  # E / Σ target² over all masks
     explanation_ratio: float
+    signed_explanation_ratio: float  # the authors' R: Σ|kept| / (Σ|kept| + |Σ removed|), for comparison
     thresholds_met: bool
     steps: pd.DataFrame = field(repr=False)  # patterns remaining, normalised error and R after each removal
 
@@ -39,6 +40,13 @@ def explanation_ratio(kept: np.ndarray, removed: np.ndarray) -> float:
     """Σ|kept| / (Σ|kept| + Σ|removed|): the share of interaction strength the kept patterns carry."""
     strength = np.abs(kept).sum()
     total = strength + np.abs(removed).sum()
+    return float(strength / total) if total > 0 else 1.0
+
+
+def signed_explanation_ratio(kept: np.ndarray, removed: np.ndarray) -> float:
+    """The authors' ratio Σ|kept| / (Σ|kept| + |Σ removed|): removed noise that cancels out costs nothing."""
+    strength = np.abs(kept).sum()
+    total = strength + abs(removed.sum())
     return float(strength / total) if total > 0 else 1.0
 
 
@@ -141,6 +149,9 @@ def remove_noisy(
         bias=float(and_values[0]),
         error=float(row.error),
         explanation_ratio=float(row.explanation_ratio),
+        signed_explanation_ratio=signed_explanation_ratio(
+            values[kept], values[np.array(removed[:cut], dtype=np.int64)]
+        ),
         thresholds_met=met,
         steps=steps,
     )

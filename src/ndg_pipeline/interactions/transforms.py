@@ -58,10 +58,10 @@ def _butterfly(values: Values, kind: Butterfly) -> Values:
     """
     n_players_of(values.shape[-1])
     is_numpy = not isinstance(values, torch.Tensor)
-    tensor = torch.from_numpy(np.ascontiguousarray(values, dtype=np.float64)) if is_numpy else values.to(torch.float64)
+    tensor = torch.from_numpy(np.array(values, dtype=np.float64)) if is_numpy else values.to(torch.float64)
     columns = tensor.reshape(-1, values.shape[-1]).transpose(0, 1).contiguous()
-    if columns.data_ptr() == tensor.data_ptr():
-        columns = columns.clone()
+    if not is_numpy and columns.data_ptr() == values.data_ptr():
+        columns = columns.clone()  # never write into the caller's tensor
     result = butterfly_(columns, kind).transpose(0, 1).reshape(values.shape)
     return result.numpy() if is_numpy else result
 

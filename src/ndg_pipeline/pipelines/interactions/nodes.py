@@ -1,0 +1,431 @@
+"""Kedro nodes of the interaction lens: each takes typed parameters and calls the library
+(:mod:`ndg_pipeline.interactions`). Heavy imports stay inside the nodes so that listing pipelines stays fast.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ndg_pipeline.config import InteractionsParams, TrainParams
+
+Model = Any  # a torch.nn.Module
+Splits = Any  # ndg_pipeline.data.DatasetSplits
+Explained = Any  # ndg_pipeline.interactions.settings.Setting with its samples
+Graph = Any  # networkx.DiGraph
+
+log = logging.getLogger(__name__)
+FIRST, SECOND = "first", "second"
+
+
+def _typed(params: Any, schema: type) -> Any:
+    """The typed parameter group, whether Kedro passes the validated object or a plain dict."""
+    return params if isinstance(params, schema) else schema.model_validate(params)
+
+
+def _train(
+    model: Model, splits: Splits, train: TrainParams, epochs: int, seed: int, batch_size: int, lr: float
+) -> Model:
+    from ndg_pipeline.device import resolve_device
+    from ndg_pipeline.training import train_classifier
+
+    trained, history = train_classifier(
+        model,
+        splits.train,
+        splits.test,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=lr,
+        weight_decay=train.weight_decay,
+        seed=seed,
+        device=resolve_device(train.device),
+    )
+    log.info("trained %s (seed %d): test accuracy %.4f", type(model).__name__, seed, history[-1]["test_accuracy"])
+    return trained
+
+
+def _second_model(model: Model, splits: Splits, train: TrainParams, params: InteractionsParams) -> dict[str, Model]:
+    """``{"first": model}`` plus, when asked for, the same architecture trained from another seed."""
+    from ndg_pipeline.models import build_model
+
+    if params.second_model.epochs == 0 or params.setting == "text":
+        if params.setting == "text" and params.second_model.epochs:
+            log.warning("no second model for text (it would not be pretrained): model-wise transferability is skipped")
+        return {FIRST: model}
+    fresh = build_model(dict(model.ndg_config), seed=params.second_model.seed)
+    second = _train(
+        fresh,
+        splits,
+        train,
+        params.second_model.epochs,
+        params.second_model.seed,
+        train.batch_size,
+        train.learning_rate,
+    )
+    return {FIRST: model, SECOND: second}
+
+
+def _tabular(params: InteractionsParams, train: TrainParams) -> Explained:
+    import torch
+
+    from ndg_pipeline.data.tabular import load_table
+    from ndg_pipeline.interactions.mlp import TabularMlp
+    from ndg_pipeline.interactions.settings import tabular_setting
+
+    table = params.tabular
+    splits = load_table(table.table, table.path, table.test_fraction, table.split_seed, table.limit)
+    seeds = {FIRST: params.seed} | ({SECOND: params.second_model.seed} if params.second_model.epochs else {})
+    models = {}
+    for name, seed in seeds.items():
+        torch.manual_seed(seed)
+        mlp = TabularMlp(len(splits.info["features"]), splits.num_classes, table.hidden, table.layers)
+        models[name] = _train(mlp, splits, train, table.epochs, seed, table.batch_size, table.learning_rate)
+    return tabular_setting(models, splits, table.baseline)
+
+
+def prepare_setting(
+    model: Model, splits: Splits, info: dict[str, Any], interactions: Any, train: Any
+) -> tuple[Explained, pd.DataFrame]:
+    """The models and inputs to explain (``interactions.setting``) and the seeded selection of test samples."""
+    from ndg_pipeline.device import resolve_device
+    from ndg_pipeline.interactions.settings import image_setting, select_samples, text_setting
+
+    params, train_params = _typed(interactions, InteractionsParams), _typed(train, TrainParams)
+    if params.setting == "tabular":
+        setting = _tabular(params, train_params)
+    elif params.setting == "image":
+        image = params.image
+        models = _second_model(model, splits, train_params, params)
+        setting = image_setting(models, splits, image.grid, image.region, image.baseline, image.background_kept)
+    else:
+        from ndg_pipeline.data.text import load_tokenizer
+
+        if "tokenizer" not in info:
+            raise ValueError(
+                f"interactions.setting is text but the dataset {info.get('name')!r} is not text; run the ndg pipeline "
+                "in a text environment first: kedro run --pipelines=ndg --env=sst2"
+            )
+        words = (params.text.min_words, params.text.max_words)
+        setting = text_setting({FIRST: model}, splits, load_tokenizer(info["tokenizer"]), words, params.text.embedding)
+    device = resolve_device(params.device)
+    setting.models = {name: m.to(device).eval() for name, m in setting.models.items()}
+    samples = select_samples(setting, params.samples_per_class, params.seed)
+    table = pd.DataFrame(
+        {
+            "sample": np.arange(len(samples), dtype=np.int64),
+            "test_index": [s.index for s in samples],
+            "label": [s.label for s in samples],
+            "class_name": [setting.splits.class_names[s.label] for s in samples],
+            "players": [len(s.players) for s in samples],
+            "player_names": [" | ".join(s.names) for s in samples],
+        }
+    )
+    setting.samples = samples
+    return setting, table
+
+
+def compute_rewards(explained: Explained, interactions: Any) -> pd.DataFrame:
+    """v on all 2^n masks of every selected sample, for every model: rows (model, sample, mask, order, reward)."""
+    from ndg_pipeline.interactions import compute_rewards as rewards_of
+    from ndg_pipeline.interactions import learn_baseline
+    from ndg_pipeline.interactions.tables import long_frame
+
+    params = _typed(interactions, InteractionsParams)
+    arrays = {}
+    for name, model in explained.models.items():
+        for position, sample in enumerate(explained.samples):
+            masker = explained.masker(sample, model)
+            if params.baseline_learning.enabled:
+                spread = params.baseline_learning.bound * _baseline_scale(explained)
+                start = masker.baseline.detach().cpu()
+                learned = learn_baseline(
+                    model,
+                    masker,
+                    sample.label,
+                    start - spread,
+                    start + spread,
+                    params.baseline_learning.iterations,
+                    params.baseline_learning.learning_rate,
+                    params.batch_size,
+                    desc=None,
+                )
+                masker = masker.with_baseline(learned.baseline)
+            desc = f"rewards {name} {position + 1}/{len(explained.samples)}"
+            values = rewards_of(model, [masker], [sample.label], params.batch_size, desc=desc)[0]
+            if name == FIRST and values[-1] <= 0:
+                raise ValueError(f"sample {position}: v(N) = {values[-1]:.3f} ≤ 0 although it was selected as correct")
+            arrays[(name, position)] = values - values[0] if params.subtract_empty else values
+    return long_frame(arrays, "reward")
+
+
+def _baseline_scale(explained: Explained) -> Any:
+    """Per-dimension std of the inputs the baseline replaces: training columns, pixels, or embedding rows."""
+    import torch
+
+    if explained.kind == "tabular":
+        return torch.ones(len(explained.feature_names))  # standardised columns: std 1
+    if explained.kind == "image":
+        count = min(len(explained.splits.train), 512)
+        return torch.stack([torch.as_tensor(explained.splits.train.dataset[i][0]) for i in range(count)]).std(dim=0)
+    from ndg_pipeline.interactions.players import input_embedding_path
+
+    model = explained.models[FIRST]
+    return dict(model.named_modules())[input_embedding_path(model)].weight.detach().cpu().std(dim=0)
+
+
+def compute_interactions(rewards: pd.DataFrame, interactions: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Harsanyi (plain AND) interactions and the learned AND-OR split of every sample, batched per player count;
+    also q per mask (the split reconstructs v + q)."""
+    from ndg_pipeline.device import resolve_device
+    from ndg_pipeline.interactions import and_interactions, learn_and_or
+    from ndg_pipeline.interactions.tables import arrays_of, groups_by_players, long_frame
+
+    params = _typed(interactions, InteractionsParams)
+    values = arrays_of(rewards, "reward")
+    harsanyi, and_part, or_part, offsets = {}, {}, {}, {}
+    for n, keys in groups_by_players(list(values), values).items():
+        stacked = np.stack([values[key] for key in keys])
+        split = learn_and_or(
+            stacked,
+            params.split.iterations,
+            params.split_learning_rate(n),
+            params.split.q_threshold,
+            params.split.momentum,
+            resolve_device(params.device),
+            desc=f"AND-OR split, {len(keys)} samples × 2^{n} masks",
+        )
+        for row, key in enumerate(keys):
+            harsanyi[key] = and_interactions(stacked[row])
+            and_part[key], or_part[key], offsets[key] = (
+                split.and_interactions[row],
+                split.or_interactions[row],
+                split.q[row],
+            )
+    table = pd.concat(
+        [
+            long_frame(harsanyi, "value", kind="harsanyi"),
+            long_frame(and_part, "value", kind="and"),
+            long_frame(or_part, "value", kind="or"),
+        ],
+        ignore_index=True,
+    )
+    return table[["model", "sample", "mask", "order", "kind", "value"]], long_frame(offsets, "q")
+
+
+def _split_arrays(interactions: pd.DataFrame, kind: str) -> dict[tuple[str, int], np.ndarray]:
+    from ndg_pipeline.interactions.tables import arrays_of
+
+    return arrays_of(interactions[interactions["kind"] == kind], "value")
+
+
+def build_graphs(
+    rewards: pd.DataFrame, interactions: pd.DataFrame, offsets: pd.DataFrame, explained: Explained, params_: Any
+) -> tuple[dict[str, Graph], pd.DataFrame]:
+    """Noise removal, aggregation and the AND-OR graph of every sample of the first model; the retained patterns."""
+    from tqdm.auto import tqdm
+
+    from ndg_pipeline.interactions import aggregate, and_or_graph, graph_size, players_of, remove_noisy, subset_masks
+    from ndg_pipeline.interactions.tables import arrays_of
+
+    params = _typed(params_, InteractionsParams).patterns
+    values, q = arrays_of(rewards, "reward"), arrays_of(offsets, "q")
+    and_part, or_part = _split_arrays(interactions, "and"), _split_arrays(interactions, "or")
+    graphs, rows = {}, []
+    for key in tqdm([k for k in values if k[0] == FIRST], desc="AND-OR graphs"):
+        sample = explained.samples[key[1]]
+        kept = remove_noisy(
+            values[key] + q[key],
+            and_part[key],
+            or_part[key],
+            params.min_patterns,
+            params.max_patterns,
+            params.n_greedy,
+            params.max_error,
+            params.min_explanation,
+            params.greedy_from,
+        )
+        n = len(sample.names)
+        merged = aggregate(subset_masks(n)[kept.masks], kept.values, params.max_merges, params.entropy_weight)
+        title = f"sample {key[1]} ({explained.splits.class_names[sample.label]})"
+        graph = and_or_graph(kept, merged, sample.names, title)
+        graphs[str(key[1])] = graph
+        size = graph_size(graph)
+        for rank, (kind, mask, value) in enumerate(zip(kept.kinds, kept.masks, kept.values, strict=True)):
+            members = players_of(int(mask), n)
+            rows.append(
+                {
+                    "sample": key[1],
+                    "rank": rank,
+                    "kind": str(kind),
+                    "mask": int(mask),
+                    "order": len(members),
+                    "value": float(value),
+                    "players": " ".join(sample.names[p] for p in members),
+                    "player_ids": " ".join(str(p) for p in members),
+                    "error": kept.error,
+                    "explanation_ratio": kept.explanation_ratio,
+                    "signed_explanation_ratio": kept.signed_explanation_ratio,
+                    "thresholds_met": kept.thresholds_met,
+                    "coalitions": size["coalitions"],
+                    "graph_nodes": size["nodes"],
+                    "graph_edges": size["edges"],
+                    "description_length": merged.lengths[-1],
+                    "description_length_unmerged": merged.lengths[0],
+                }
+            )
+    return graphs, pd.DataFrame(rows)
+
+
+def _padded(rows: list[np.ndarray]) -> np.ndarray:
+    """Rows of different lengths (text: sentences of different lengths) padded with zeros into one array."""
+    width = max(len(row) for row in rows)
+    return np.stack([np.pad(row, (0, width - len(row))) for row in rows])
+
+
+def compute_metrics(
+    rewards: pd.DataFrame,
+    interactions: pd.DataFrame,
+    offsets: pd.DataFrame,
+    patterns: pd.DataFrame,
+    explained: Explained,
+    params_: Any,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """The metrics of spec §6 (one row per metric), the curves behind the figures, and the MLflow metrics."""
+    from ndg_pipeline import tracking
+    from ndg_pipeline.interactions import (
+        discrimination_power,
+        modelwise_transferability,
+        normalized_strengths,
+        reconstruction_error,
+        salient,
+        samplewise_transferability,
+    )
+    from ndg_pipeline.interactions.tables import arrays_of
+
+    params = _typed(params_, InteractionsParams)
+    thresholds = params.metrics
+    values, q = arrays_of(rewards, "reward"), arrays_of(offsets, "q")
+    harsanyi = _split_arrays(interactions, "harsanyi")
+    and_part, or_part = _split_arrays(interactions, "and"), _split_arrays(interactions, "or")
+    models = sorted({model for model, _ in values})
+    keys = {model: sorted(k for k in values if k[0] == model) for model in models}
+    concepts = {m: [np.concatenate([and_part[k], or_part[k]]) for k in keys[m]] for m in models}
+    plain = [np.concatenate([harsanyi[k], np.zeros_like(harsanyi[k])]) for k in keys[FIRST]]
+    first = keys[FIRST]
+    metrics: dict[str, float] = {
+        "samples": len(first),
+        "players": float(np.mean([np.log2(len(values[k])) for k in first])),
+        "reward_full": float(np.mean([values[k][-1] for k in first])),
+        "reward_empty": float(np.mean([values[k][0] for k in first])),
+        "concepts_per_sample": float(patterns.groupby("sample").size().reindex(range(len(first)), fill_value=0).mean()),
+        "explanation_ratio": float(patterns.groupby("sample")["explanation_ratio"].first().mean()),
+        "signed_explanation_ratio": float(patterns.groupby("sample")["signed_explanation_ratio"].first().mean()),
+        "normalized_error": float(patterns.groupby("sample")["error"].first().mean()),
+        "thresholds_met": float(patterns.groupby("sample")["thresholds_met"].first().mean()),
+        "graph_nodes": float(patterns.groupby("sample")["graph_nodes"].first().mean()),
+        "graph_edges": float(patterns.groupby("sample")["graph_edges"].first().mean()),
+        "coalitions": float(patterns.groupby("sample")["coalitions"].first().mean()),
+        "description_length": float(patterns.groupby("sample")["description_length"].first().mean()),
+        "l1_harsanyi": float(np.mean([np.abs(harsanyi[k]).sum() for k in first])),
+        "l1_and_or": float(np.mean([np.abs(c).sum() for c in concepts[FIRST]])),
+        "reconstruction_error_harsanyi": float(max(reconstruction_error(values[k], harsanyi[k])[0] for k in first)),
+        "reconstruction_error_and_or": float(
+            max(reconstruction_error(values[k] + q[k], and_part[k], or_part[k])[0] for k in first)
+        ),
+        "q_max": float(max(np.abs(q[k]).max() for k in first)),
+    }
+    salient_counts = [salient(c, thresholds.salient_threshold).sum() for c in concepts[FIRST]]
+    metrics["salient_concepts_per_sample"] = float(np.mean(salient_counts))
+    metrics["salient_ratio"] = float(
+        np.mean([s / len(c) for s, c in zip(salient_counts, concepts[FIRST], strict=True)])
+    )
+    plain_counts = [salient(c[: len(c) // 2], thresholds.salient_threshold).sum() for c in plain]
+    metrics["harsanyi_salient_concepts_per_sample"] = float(np.mean(plain_counts))
+    curves = []
+    for name, rows in [*((m, concepts[m]) for m in models), ("harsanyi", plain)]:
+        curve = normalized_strengths(_padded(rows)).mean(axis=0)
+        curves.append(
+            pd.DataFrame({"curve": "sparsity", "series": name, "x": np.arange(1, len(curve) + 1), "y": curve})
+        )
+    same_players = len({len(c) for c in concepts[FIRST]}) == 1 and explained.kind != "text"
+    labels = np.array([explained.samples[k[1]].label for k in first])
+    if same_players:
+        stacked = np.stack(concepts[FIRST])
+        rhos, betas, tables = [], [], []
+        for label in np.unique(labels):
+            rows = stacked[labels == label]
+            rho = samplewise_transferability(rows, thresholds.dictionary_size, thresholds.dictionary_threshold)
+            rhos.append(rho)
+            class_name = explained.splits.class_names[int(label)]
+            curves.append(
+                pd.DataFrame({"curve": "samplewise", "series": class_name, "x": np.arange(1, len(rho) + 1), "y": rho})
+            )
+            table, overall = discrimination_power(rows, thresholds.discrimination_threshold, thresholds.frequency_bins)
+            betas.append(overall)
+            tables.append(table)
+        mean_rho = np.mean(rhos, axis=0)
+        curves.append(
+            pd.DataFrame({"curve": "samplewise", "series": "mean", "x": np.arange(1, len(mean_rho) + 1), "y": mean_rho})
+        )
+        metrics["samplewise_transferability"] = float(mean_rho[-1])
+        metrics["discrimination"] = float(np.nanmean(betas))
+        joined = pd.concat(tables).groupby(["frequency_low", "frequency_high"], as_index=False)
+        bins = joined.agg(concepts=("concepts", "sum"), discrimination=("discrimination", "mean"))
+        curves.append(
+            pd.DataFrame(
+                {
+                    "curve": "discrimination",
+                    "series": "mean over classes",
+                    "x": (bins.frequency_low + bins.frequency_high) / 2,
+                    "y": bins.discrimination,
+                    "count": bins.concepts,
+                }
+            )
+        )
+    if SECOND in models:
+        transfer = modelwise_transferability(
+            _padded(concepts[FIRST]),
+            _padded(concepts[SECOND]),
+            thresholds.transfer_thresholds,
+            thresholds.salient_threshold,
+        )
+        for row in transfer.itertuples(index=False):
+            metrics[f"modelwise_transferability_{row.threshold:.2f}"] = row.transferability
+        metrics["modelwise_random_baseline"] = float(transfer.random_baseline.iloc[0])
+        for series, column in (("second model", "transferability"), ("random sets", "random_baseline")):
+            curves.append(
+                pd.DataFrame({"curve": "modelwise", "series": series, "x": transfer.threshold, "y": transfer[column]})
+            )
+    table = pd.DataFrame({"metric": list(metrics), "value": [float(v) for v in metrics.values()]})
+    return table, pd.concat(curves, ignore_index=True), tracking.metrics(metrics)
+
+
+def report(
+    explained: Explained,
+    samples: pd.DataFrame,
+    patterns: pd.DataFrame,
+    metrics: pd.DataFrame,
+    curves: pd.DataFrame,
+    graphs: dict[str, Graph],
+    params_: Any,
+) -> tuple[str, str]:
+    """The HTML report and the interactive page of every sample's AND-OR graph."""
+    from ndg_pipeline.reporting.interactions import render_report, to_html
+
+    params = _typed(params_, InteractionsParams)
+    page = render_report(
+        explained,
+        samples,
+        patterns,
+        metrics,
+        curves,
+        graphs,
+        params.model_dump(mode="json"),
+        params.report.samples_shown,
+        params.report.concepts_shown,
+        params.report.graph_concepts,
+    )
+    return page, to_html(graphs)

@@ -1,0 +1,115 @@
+"""Drawings of the AND-OR graph: Graphviz SVG and an interactive, offline pyvis page (any number of nodes)."""
+
+from __future__ import annotations
+
+import json
+
+import graphviz
+import networkx as nx
+from pyvis.network import Network
+
+from ndg_pipeline.reporting.drawing import GRAPHVIZ_MISSING, REMOTE_RESOURCE, GraphvizMissingError
+
+LAYER_COLORS = {"root": "#f2f2f2", "coalition": "#ebdcec", "player": "#f2f2f2"}
+POSITIVE, NEGATIVE = (229, 57, 53), (30, 136, 229)
+PYVIS_OPTIONS = {
+    "layout": {"hierarchical": {"enabled": True, "direction": "UD", "sortMethod": "directed", "levelSeparation": 110}},
+    "physics": {"enabled": False},
+    "edges": {"arrows": {"to": {"enabled": False}}, "color": {"color": "#b0b0b0"}},
+    "interaction": {"hover": True},
+}
+
+
+def _node_color(data: dict, strongest: float) -> str:
+    """Concepts: red (positive) or blue (negative), more opaque the stronger, blended onto white."""
+    if data["layer"] != "concept":
+        return LAYER_COLORS[data["layer"]]
+    opacity = 0.15 + 0.85 * abs(data["value"]) / strongest if strongest > 0 else 1.0
+    base = POSITIVE if data["value"] > 0 else NEGATIVE
+    red, green, blue = (round(255 - opacity * (255 - c)) for c in base)
+    return f"#{red:02x}{green:02x}{blue:02x}"
+
+
+def _sorted_nodes(graph: nx.DiGraph) -> list[str]:
+    order = {"root": 0, "concept": 1, "coalition": 2, "player": 3}
+    return sorted(graph, key=lambda node: (order[graph.nodes[node]["layer"]], node))
+
+
+def _strongest(graph: nx.DiGraph) -> float:
+    return max((abs(d["value"]) for _, d in graph.nodes(data=True) if d["layer"] == "concept"), default=0.0)
+
+
+def _tooltip(data: dict) -> str:
+    if data["layer"] == "concept":
+        return f"{data['kind'].upper()} of players {data['players']}: {data['value']:+.3f} (order {data['order']})"
+    return data["label"]
+
+
+def strongest_concepts(graph: nx.DiGraph, count: int | None) -> nx.DiGraph:
+    """The graph restricted to its ``count`` strongest concepts (all when None), with every player kept and the
+    coalitions those concepts use."""
+    concepts = [n for n, d in graph.nodes(data=True) if d["layer"] == "concept"]
+    if count is None or len(concepts) <= count:
+        return graph
+    dropped = sorted(concepts, key=lambda n: -abs(graph.nodes[n]["value"]))[count:]
+    pruned = graph.copy()
+    pruned.remove_nodes_from(dropped)
+    idle = [n for n, d in pruned.nodes(data=True) if d["layer"] == "coalition" and not pruned.in_degree(n)]
+    pruned.remove_nodes_from(idle)
+    pruned.graph["title"] = f"{graph.graph.get('title', '')} — the {count} strongest of {len(concepts)} concepts"
+    return pruned
+
+
+def to_svg(graph: nx.DiGraph, max_concepts: int | None = None) -> str:
+    """Graphviz drawing, output on top, players at the bottom; dashed borders mark OR concepts. With
+    ``max_concepts``, only the strongest concepts are drawn (the title says so)."""
+    graph = strongest_concepts(graph, max_concepts)
+    strongest = _strongest(graph)
+    dot = graphviz.Digraph(
+        graph_attr={"rankdir": "TB", "label": graph.graph.get("title", ""), "labelloc": "t", "nodesep": "0.15"},
+        node_attr={"shape": "box", "style": "rounded,filled", "fontname": "Helvetica", "fontsize": "11"},
+        edge_attr={"color": "#9e9e9e", "arrowhead": "none"},
+    )
+    ids = {node: f"n{i}" for i, node in enumerate(_sorted_nodes(graph))}
+    for node, node_id in ids.items():
+        data = graph.nodes[node]
+        style = "rounded,filled,dashed" if data.get("kind") == "or" else "rounded,filled"
+        dot.node(
+            node_id, label=data["label"], fillcolor=_node_color(data, strongest), style=style, tooltip=_tooltip(data)
+        )
+    for layer in ("player",):
+        with dot.subgraph() as same:
+            same.attr(rank="same")
+            for node in ids:
+                if graph.nodes[node]["layer"] == layer:
+                    same.node(ids[node])
+    for source, target in sorted(graph.edges, key=lambda e: (ids[e[0]], ids[e[1]])):
+        dot.edge(ids[source], ids[target])
+    try:
+        return dot.pipe(format="svg", encoding="utf-8")
+    except graphviz.ExecutableNotFound as error:
+        raise GraphvizMissingError(GRAPHVIZ_MISSING) from error
+
+
+def to_html(graphs: dict[str, nx.DiGraph]) -> str:
+    """One self-contained interactive page (scripts inlined, works offline) with every sample's graph side by side."""
+    network = Network(height="820px", width="100%", directed=True, cdn_resources="in_line")
+    network.set_options(json.dumps(PYVIS_OPTIONS))
+    levels = {"root": 0, "concept": 1, "coalition": 2, "player": 3}
+    for name, graph in graphs.items():
+        strongest = _strongest(graph)
+        for node in _sorted_nodes(graph):
+            data = graph.nodes[node]
+            label = f"{graph.graph.get('title', name)}\\n{data['label']}" if data["layer"] == "root" else data["label"]
+            network.add_node(
+                f"{name}/{node}",
+                label=label.replace("\\n", "\n"),
+                title=_tooltip(data),
+                color=_node_color(data, strongest),
+                shape="box",
+                level=levels[data["layer"]],
+                borderDashes=data.get("kind") == "or",
+            )
+        for source, target in graph.edges:
+            network.add_edge(f"{name}/{source}", f"{name}/{target}")
+    return REMOTE_RESOURCE.sub("", network.generate_html())
