@@ -127,8 +127,11 @@ def prepare_setting(
     return setting, table
 
 
-def compute_rewards(explained: Explained, interactions: Any) -> pd.DataFrame:
-    """v on all 2^n masks of every selected sample, for every model: rows (model, sample, mask, order, reward)."""
+def compute_rewards(explained: Explained, interactions: Any, require_correct: bool = True) -> pd.DataFrame:
+    """v on all 2^n masks of every selected sample, for every model: rows (model, sample, mask, order, reward).
+
+    ``require_correct`` checks v(N) > 0 for the first model (the samples were selected as correct); the timeline
+    turns it off to follow the same samples through checkpoints that still misclassify some of them."""
     from ndg_pipeline.interactions import compute_rewards as rewards_of
     from ndg_pipeline.interactions import learn_baseline
     from ndg_pipeline.interactions.tables import long_frame
@@ -155,7 +158,7 @@ def compute_rewards(explained: Explained, interactions: Any) -> pd.DataFrame:
                 masker = masker.with_baseline(learned.baseline)
             desc = f"rewards {name} {position + 1}/{len(explained.samples)}"
             values = rewards_of(model, [masker], [sample.label], params.batch_size, desc=desc)[0]
-            if name == FIRST and values[-1] <= 0:
+            if require_correct and name == FIRST and values[-1] <= 0:
                 raise ValueError(f"sample {position}: v(N) = {values[-1]:.3f} ≤ 0 although it was selected as correct")
             arrays[(name, position)] = values - values[0] if params.subtract_empty else values
     return long_frame(arrays, "reward")
@@ -249,7 +252,7 @@ def build_graphs(
         )
         n = len(sample.names)
         merged = aggregate(subset_masks(n)[kept.masks], kept.values, params.max_merges, params.entropy_weight)
-        title = f"sample {key[1]} ({explained.splits.class_names[sample.label]})"
+        title = f"sample {key[1]}, class {explained.splits.class_names[sample.label]}"
         graph = and_or_graph(kept, merged, sample.names, title)
         graphs[str(key[1])] = graph
         size = graph_size(graph)

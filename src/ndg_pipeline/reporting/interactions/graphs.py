@@ -12,6 +12,7 @@ from ndg_pipeline.reporting.drawing import GRAPHVIZ_MISSING, REMOTE_RESOURCE, Gr
 
 LAYER_COLORS = {"root": "#f2f2f2", "coalition": "#ebdcec", "player": "#f2f2f2"}
 POSITIVE, NEGATIVE = (229, 57, 53), (30, 136, 229)
+CONCEPTS_PER_ROW = 16  # the interactive view stacks concepts in rows, strongest first
 PYVIS_OPTIONS = {
     "layout": {"hierarchical": {"enabled": True, "direction": "UD", "sortMethod": "directed", "levelSeparation": 110}},
     "physics": {"enabled": False},
@@ -77,7 +78,7 @@ def to_svg(graph: nx.DiGraph, max_concepts: int | None = None) -> str:
         dot.node(
             node_id, label=data["label"], fillcolor=_node_color(data, strongest), style=style, tooltip=_tooltip(data)
         )
-    for layer in ("player",):
+    for layer in ("concept", "player"):
         with dot.subgraph() as same:
             same.attr(rank="same")
             for node in ids:
@@ -91,25 +92,56 @@ def to_svg(graph: nx.DiGraph, max_concepts: int | None = None) -> str:
         raise GraphvizMissingError(GRAPHVIZ_MISSING) from error
 
 
-def to_html(graphs: dict[str, nx.DiGraph]) -> str:
-    """One self-contained interactive page (scripts inlined, works offline) with every sample's graph side by side."""
+def _network(name: str, graph: nx.DiGraph) -> Network:
+    """The pyvis network of one sample's whole graph."""
     network = Network(height="820px", width="100%", directed=True, cdn_resources="in_line")
     network.set_options(json.dumps(PYVIS_OPTIONS))
-    levels = {"root": 0, "concept": 1, "coalition": 2, "player": 3}
-    for name, graph in graphs.items():
-        strongest = _strongest(graph)
-        for node in _sorted_nodes(graph):
-            data = graph.nodes[node]
-            label = f"{graph.graph.get('title', name)}\\n{data['label']}" if data["layer"] == "root" else data["label"]
-            network.add_node(
-                f"{name}/{node}",
-                label=label.replace("\\n", "\n"),
-                title=_tooltip(data),
-                color=_node_color(data, strongest),
-                shape="box",
-                level=levels[data["layer"]],
-                borderDashes=data.get("kind") == "or",
-            )
-        for source, target in graph.edges:
-            network.add_edge(f"{name}/{source}", f"{name}/{target}")
-    return REMOTE_RESOURCE.sub("", network.generate_html())
+    concepts = sorted(
+        (n for n, d in graph.nodes(data=True) if d["layer"] == "concept"), key=lambda n: -abs(graph.nodes[n]["value"])
+    )
+    rows = {node: 1 + rank // CONCEPTS_PER_ROW for rank, node in enumerate(concepts)}
+    below = 1 + max(rows.values(), default=1)
+    levels = {"root": 0, "coalition": below, "player": below + 1}
+    strongest = _strongest(graph)
+    for node in _sorted_nodes(graph):
+        data = graph.nodes[node]
+        label = f"{graph.graph.get('title', name)}: {data['label']}" if data["layer"] == "root" else data["label"]
+        network.add_node(
+            node,
+            label=label,
+            title=_tooltip(data),
+            color=_node_color(data, strongest),
+            shape="box",
+            level=rows.get(node, levels.get(data["layer"], 1)),
+            borderDashes=data.get("kind") == "or",
+        )
+    for source, target in graph.edges:
+        network.add_edge(source, target)
+    return network
+
+
+SWITCH = """
+<div style="position:fixed;top:8px;left:8px;z-index:10;background:#fff;padding:4px 8px;border:1px solid #ccc">
+<label>sample <select id="sample-choice"></select></label></div>
+<script>
+const graphsBySample = %s;
+const choice = document.getElementById("sample-choice");
+for (const name of Object.keys(graphsBySample)) { choice.add(new Option(graphsBySample[name].title, name)); }
+choice.addEventListener("change", () => {
+  const graph = graphsBySample[choice.value];
+  network.setData({nodes: new vis.DataSet(graph.nodes), edges: new vis.DataSet(graph.edges)});
+});
+</script>
+"""
+
+
+def to_html(graphs: dict[str, nx.DiGraph]) -> str:
+    """One self-contained interactive page (scripts inlined, works offline): every sample's whole AND-OR graph,
+    one at a time, chosen in a menu; hover a node for its players and value."""
+    networks = {name: _network(name, graph) for name, graph in graphs.items()}
+    data = {
+        name: {"title": graphs[name].graph.get("title", name), "nodes": network.nodes, "edges": network.edges}
+        for name, network in networks.items()
+    }
+    page = REMOTE_RESOURCE.sub("", next(iter(networks.values())).generate_html())
+    return page.replace("</body>", SWITCH % json.dumps(data) + "</body>")
