@@ -17,7 +17,11 @@ from matplotlib.lines import Line2D
 EPOCH = "epoch"
 MODES = {"patch": "tab:blue", "reference": "tab:purple"}
 LAYER_COLORS = ("tab:green", "tab:orange", "tab:red", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")
-MEASURE_COLORS = {"ei_parts": "tab:green", "sensitivity": "tab:blue", "degeneracy": "tab:grey"}
+MEASURE_COLORS = {
+    "ei_parts": ("EI_parts", "tab:green"),
+    "sensitivity": ("sensitivity", "tab:blue"),
+    "degeneracy": ("degeneracy", "tab:grey"),
+}
 INPUT_STYLES = {
     "concept": ("top concepts alone", "tab:red"),
     "full": ("whole input", "tab:blue"),
@@ -62,6 +66,11 @@ def _absent(axis: Axes, text: str) -> None:
     axis.set_yticks([])
 
 
+def _legend(axis: Axes, handles: list, twin: bool = False) -> None:
+    """The panel's legend outside it, on the right (past the twin axis's labels when there is one)."""
+    axis.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.09 if twin else 1.01, 1.0), fontsize=8)
+
+
 def _line(axis: Axes, timeline: pd.DataFrame, column: str, **style) -> bool:
     """Plot one metric over epochs (NaN checkpoints skipped); whether anything was drawn."""
     if column not in timeline:
@@ -84,7 +93,7 @@ def _ndg_panel(axis: Axes, timeline: pd.DataFrame) -> None:
     percent = timeline.assign(
         **{name: 100.0 * timeline[name] for name in ("ndg.train_accuracy", "ndg.test_accuracy") if name in timeline}
     )
-    _line(accuracy, percent, "ndg.test_accuracy", color="tab:orange", marker="s", label="mean edge accuracy, test")
+    _line(accuracy, percent, "ndg.test_accuracy", color="tab:orange", marker="s", label="edge accuracy, test")
     _line(
         accuracy,
         percent,
@@ -93,11 +102,11 @@ def _ndg_panel(axis: Axes, timeline: pd.DataFrame) -> None:
         marker="s",
         linestyle=":",
         alpha=0.6,
-        label="mean edge accuracy, train",
+        label="edge accuracy, train",
     )
     accuracy.set_ylabel("edge accuracy (%)", color="tab:orange")
     handles = axis.get_legend_handles_labels()[0] + accuracy.get_legend_handles_labels()[0]
-    axis.legend(handles=handles, loc="lower right", fontsize=8)
+    _legend(axis, handles, twin=True)
     axis.set_title("Neuron dependency graph: edges and their mean accuracy", loc="left", fontsize=10)
 
 
@@ -108,7 +117,7 @@ def _aligned_panel(axis: Axes, timeline: pd.DataFrame) -> None:
         _absent(axis, "NDG interchange intervention not run: no ndg.<mode>.<sets>.aligned metrics")
         return
     for mode, color in MODES.items():
-        _line(axis, timeline, f"ndg.{mode}.graph.aligned", color=color, label=f"{mode} values, the graph's sets")
+        _line(axis, timeline, f"ndg.{mode}.graph.aligned", color=color, label=f"{mode}, the graph's sets")
         _line(
             axis,
             timeline,
@@ -116,10 +125,10 @@ def _aligned_panel(axis: Axes, timeline: pd.DataFrame) -> None:
             color=color,
             linestyle="--",
             marker="x",
-            label=f"{mode} values, random sets of the same size",
+            label=f"{mode}, random sets (baseline)",
         )
     axis.set_ylabel("aligned (%, test)")
-    axis.legend(loc="best", fontsize=8)
+    _legend(axis, axis.get_legend_handles_labels()[0])
     axis.set_title(
         "NDG interchange intervention: predictions moved to the counterfactual class", loc="left", fontsize=10
     )
@@ -138,7 +147,7 @@ def _interactions_panel(axis: Axes, timeline: pd.DataFrame) -> None:
         _line(ratio, percent, "ratio", color="tab:cyan", marker="s", label="explanation ratio")
     ratio.set_ylabel("explanation ratio (%)", color="tab:cyan")
     handles = axis.get_legend_handles_labels()[0] + ratio.get_legend_handles_labels()[0]
-    axis.legend(handles=handles, loc="best", fontsize=8)
+    _legend(axis, handles, twin=True)
     axis.set_title(
         "Interaction concepts: how many the output is built from, and how much they explain", loc="left", fontsize=10
     )
@@ -162,7 +171,7 @@ def _ei_panel(axis: Axes, timeline: pd.DataFrame) -> None:
         Line2D([], [], color="black", linestyle="--", marker="x", label="sensitivity"),
     ]
     axis.set_ylabel("bits")
-    axis.legend(handles=handles, loc="best", fontsize=8, ncol=2)
+    _legend(axis, handles)
     axis.set_title("Effective information of the Linear layers: EI_parts and sensitivity", loc="left", fontsize=10)
 
 
@@ -205,46 +214,55 @@ def timeline_figure_png(timeline: pd.DataFrame) -> bytes:
 
 def layers_figure(layers: pd.DataFrame) -> str:
     """Per recorded layer: EI_parts, sensitivity and degeneracy (bits, left) beside its NDG edges and their test
-    accuracy (right), as a data URI."""
-    figure, (bits, edges) = _canvas(10, 3.2, 1, 2)
+    accuracy (right), as a data URI; the figure narrows when there are few layers."""
+    figure, (bits, edges) = _canvas(min(10.0, 5.0 + 2.5 * len(layers)), 3.2, 1, 2)
     positions = np.arange(len(layers))
     labels = [f"{row.layer}\n({row.linear})" for row in layers.itertuples(index=False)]
     width = 0.8 / len(MEASURE_COLORS)
-    for offset, (measure, color) in enumerate(MEASURE_COLORS.items()):
-        values = pd.to_numeric(layers.get(measure), errors="coerce") if measure in layers else np.nan
-        bits.bar(positions + (offset - 1) * width, values, width, color=color, label=measure)
+    for offset, (measure, (label, color)) in enumerate(MEASURE_COLORS.items()):
+        values = pd.to_numeric(layers[measure], errors="coerce").fillna(0.0)
+        bits.bar(positions + (offset - 1) * width, values, width, color=color, label=label)
     bits.set_ylabel("bits")
+    bits.set_title("effective information of its Linear", fontsize=10)
     bits.legend(fontsize=8)
-    edges.bar(positions - 0.2, layers["edges"], 0.4, color="black", label="edges touching the layer")
-    edges.bar(positions + 0.2, layers["edges_within"], 0.4, color="#999999", label="edges within the layer")
+    edges.bar(positions - 0.2, layers["edges"], 0.4, color="black", label="touching the layer")
+    edges.bar(positions + 0.2, layers["edges_within"], 0.4, color="#999999", label="within the layer")
     for position, total, accuracy in zip(positions, layers["edges"], layers["edge_test_accuracy"], strict=True):
-        text = "–" if pd.isna(accuracy) else f"{100 * accuracy:.1f}% test acc."
+        text = "test acc. –" if pd.isna(accuracy) else f"test acc. {100 * accuracy:.1f}%"
         edges.annotate(text, (position - 0.2, total), ha="center", va="bottom", fontsize=8)
     edges.set_ylabel("NDG edges")
+    edges.set_title("NDG edges", fontsize=10)
     edges.margins(y=0.18)
     edges.legend(fontsize=8, loc="lower right")
     for axis in (bits, edges):
         axis.set_xticks(positions, labels)
+        axis.set_xlim(-0.8, len(layers) - 0.2)
         axis.grid(True, axis="y", alpha=0.3)
     return data_uri(png_bytes(figure))
 
 
 def concepts_figure(per_class: pd.DataFrame) -> str:
     """Per class, the mean share of its sufficient (left) and necessary (right) NDG neurons that hold on the top
-    concepts alone, the whole input and the baseline alone, as grouped bars; a data URI."""
-    figure, axes = _canvas(10, 3.4, 1, 2)
+    concepts alone, the whole input and the baseline alone, as grouped bars ("none" where the graph has no such
+    neuron for the class); a data URI."""
+    figure, axes = _canvas(10, 3.6, 1, 2)
     positions = np.arange(len(per_class))
     width = 0.8 / len(INPUT_STYLES)
     for axis, role in zip(axes, ("sufficient", "necessary"), strict=True):
         for offset, (source, (label, color)) in enumerate(INPUT_STYLES.items()):
-            axis.bar(
-                positions + (offset - 1) * width, 100.0 * per_class[f"{role}_{source}"], width, color=color, label=label
-            )
+            shares = 100.0 * pd.to_numeric(per_class[f"{role}_{source}"], errors="coerce")
+            axis.bar(positions + (offset - 1) * width, shares, width, color=color, label=label)
+        for position, count in zip(positions, per_class[role], strict=True):
+            if count == 0:
+                axis.text(position, 2, "none in\nthe graph", ha="center", va="bottom", fontsize=8, color="#555555")
         axis.set_xticks(positions, [str(name) for name in per_class["class"]])
+        axis.set_xlim(-0.6, len(per_class) - 0.4)
         axis.set_ylim(0, 105)
-        axis.set_ylabel(f"{role} neurons on (%)")
+        axis.set_ylabel("neuron literals that hold (%)")
         axis.set_xlabel("class")
-        axis.set_title(f"the class's {role} NDG neuron literals that hold", fontsize=10)
+        axis.set_title(
+            f"the class's {role} NDG neurons ({'n → class' if role == 'sufficient' else 'class → n'})", fontsize=10
+        )
         axis.grid(True, axis="y", alpha=0.3)
-    axes[0].legend(fontsize=8, loc="upper left", ncol=3)
+    figure.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", ncol=3, fontsize=9)
     return data_uri(png_bytes(figure))
