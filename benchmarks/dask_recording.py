@@ -1,12 +1,14 @@
 """Recording + binarizing + counting of many inputs in this process against a 2-worker LocalCluster at equal cores.
 
+(Not named distributed.py: a script of that name would shadow the `distributed` package it uses.)
+
 Goal (issue 12): the distributed path costs at most 1.15× the in-process one. Both run the same fused shard tasks
 (record the paper's MNIST CNN's 32-unit latent, write the activation and predicate partitions, count) over the
 same shards; in-process torch uses all of this machine's cores, each of the ``--workers`` workers its share. The
 inputs are random 28×28 images (the cost of a forward pass does not depend on the pixels). The cluster's start is
 timed separately; the counts of both paths must be equal.
 
-    python benchmarks/distributed.py --inputs 200000 --workers 2 --shard-rows 16384
+    python benchmarks/dask_recording.py --inputs 200000 --workers 2 --shard-rows 16384
 """
 
 from __future__ import annotations
