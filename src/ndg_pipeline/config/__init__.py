@@ -26,6 +26,7 @@ from ndg_pipeline.config.ndg import (
     ScaleParams,
     TrainParams,
 )
+from ndg_pipeline.config.timeline import TimelineParams
 
 
 class RunParams(Params):
@@ -43,6 +44,7 @@ class RunParams(Params):
     controls: ControlsParams = ControlsParams()
     interactions: InteractionsParams = InteractionsParams()
     effective_information: EffectiveInformationParams = EffectiveInformationParams()
+    timeline: TimelineParams = TimelineParams()
 
     @model_validator(mode="after")
     def _thresholds_cover_layers(self) -> RunParams:
@@ -116,6 +118,7 @@ __all__ = [
     "RecordParams",
     "RunParams",
     "ScaleParams",
+    "TimelineParams",
     "TrainParams",
     "validate",
 ]

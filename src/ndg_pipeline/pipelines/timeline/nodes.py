@@ -1,0 +1,196 @@
+"""Kedro nodes of the timeline: every lens on every checkpoint of one training run, and the cross-lens links on
+the final model. Each lens runs through its own pipeline's node functions, so a checkpoint's numbers here are
+the numbers that lens's pipeline gives for that model."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from ndg_pipeline.config import (
+    BinarizeParams,
+    EffectiveInformationParams,
+    InteractionsParams,
+    InterveneParams,
+    MineParams,
+    RecordParams,
+    ScaleParams,
+    TimelineParams,
+)
+from ndg_pipeline.tracking import MetricHistory, metric_history
+
+Model = Any  # a torch.nn.Module
+Splits = Any  # ndg_pipeline.data.DatasetSplits
+Checkpoints = dict[int, Callable[[], Model]]  # epoch → load function (ndg_pipeline.io.TorchCheckpointsDataset)
+
+log = logging.getLogger(__name__)
+EPOCH = "epoch"
+
+
+def _each(checkpoints: Checkpoints, lens: str):
+    """(epoch, model) for every checkpoint, oldest first, with a progress bar."""
+    from tqdm.auto import tqdm
+
+    for epoch, load in tqdm(sorted(checkpoints.items()), desc=f"timeline: {lens}"):
+        yield epoch, load()
+
+
+def ndg_over_checkpoints(
+    checkpoints: Checkpoints,
+    splits: Splits,
+    info: dict[str, Any],
+    record: RecordParams,
+    binarize: BinarizeParams,
+    mine: MineParams,
+    intervene: InterveneParams,
+    scale: ScaleParams,
+) -> pd.DataFrame:
+    """Per checkpoint: the NDG's edges, their mean train/test accuracy, and the test split's aligned % of each
+    value mode beside its random-set baseline (the ndg pipeline's nodes, run on that checkpoint)."""
+    from ndg_pipeline.ndg.edges import edge_accuracy
+    from ndg_pipeline.pipelines.ndg import nodes as ndg
+
+    rows = []
+    for epoch, model in _each(checkpoints, "NDG"):
+        activations = ndg.record(model, splits, record, scale)
+        predicates = ndg.binarize(*activations, binarize, info)
+        edges, equivalences, _, priors = ndg.mine_edges(ndg.count(*predicates, mine, scale), mine)
+        graph = ndg.build_graph(edges, equivalences, priors, scale)[0]
+        summary = ndg.intervene(model, splits, graph, activations[0], record, binarize, intervene, scale)[0]
+        test = summary[summary["split"] == "test"]
+        aligned = {f"{row.mode}.{row.sets}.aligned": row.aligned for row in test.itertuples(index=False)}
+        rows.append({EPOCH: epoch, **edge_accuracy(edges), "equivalent_pairs": len(equivalences), **aligned})
+    return pd.DataFrame(rows)
+
+
+INTERACTION_METRICS = ("concepts_per_sample", "explanation_ratio", "salient_ratio", "salient_concepts_per_sample")
+
+
+def interactions_over_checkpoints(
+    checkpoints: Checkpoints, explained: Any, interactions: InteractionsParams
+) -> pd.DataFrame:
+    """Per checkpoint, on the interaction lens's own seeded sample set (chosen on the final model): concepts per
+    sample, explanation ratio and salient ratio (the lens's nodes, run on that checkpoint; samples a checkpoint
+    misclassifies are kept, so the set stays fixed)."""
+    import dataclasses
+
+    from ndg_pipeline.device import resolve_device
+    from ndg_pipeline.pipelines.interactions import nodes as lens
+
+    device = resolve_device(interactions.device)
+    rows = []
+    for epoch, model in _each(checkpoints, "interactions"):
+        setting = dataclasses.replace(explained, models={lens.FIRST: model.to(device).eval()})
+        rewards = lens.compute_rewards(setting, interactions, require_correct=False)
+        values, offsets = lens.compute_interactions(rewards, interactions)
+        patterns = lens.build_graphs(rewards, values, offsets, setting, interactions)[1]
+        table = lens.compute_metrics(rewards, values, offsets, patterns, setting, interactions)[0]
+        measured = dict(zip(table["metric"], table["value"], strict=True))
+        rows.append({EPOCH: epoch, **{name: measured[name] for name in INTERACTION_METRICS}})
+    return pd.DataFrame(rows)
+
+
+def ei_over_checkpoints(
+    checkpoints: Checkpoints, info: dict[str, Any], effective_information: EffectiveInformationParams
+) -> pd.DataFrame:
+    """Per checkpoint and measured layer: EI, EI_parts, sensitivity and degeneracy (the effective-information
+    pipeline's measurement of the trained model, run on that checkpoint)."""
+    from ndg_pipeline.pipelines.effective_information import nodes as ei
+
+    frames = [
+        ei.measure_trained_model(model, info, effective_information).assign(**{EPOCH: epoch})
+        for epoch, model in _each(checkpoints, "effective information")
+    ]
+    table = pd.concat(frames, ignore_index=True)
+    return table[[EPOCH, *table.columns.drop(EPOCH)]]
+
+
+def timeline_table(
+    ndg: pd.DataFrame, interactions: pd.DataFrame, ei: pd.DataFrame
+) -> tuple[pd.DataFrame, MetricHistory]:
+    """One row per checkpoint, one column per lens metric (``ndg.*``, ``interactions.*``, ``ei.<layer>.*``), and
+    the same numbers as MLflow metrics with step = epoch, so the MLflow UI overlays the lenses."""
+    wide_ei = ei.pivot(index=EPOCH, columns="layer", values=["ei", "ei_parts", "sensitivity", "degeneracy_parts"])
+    wide_ei.columns = [f"ei.{layer}.{measure}" for measure, layer in wide_ei.columns]
+    table = (
+        ndg.set_index(EPOCH)
+        .add_prefix("ndg.")
+        .join(interactions.set_index(EPOCH).add_prefix("interactions."), how="outer")
+        .join(wide_ei, how="outer")
+        .reset_index()
+    )
+    return table, metric_history(table, EPOCH, table.columns.drop(EPOCH), prefix="")
+
+
+def layers_to_dependencies(
+    model: Model, splits: Splits, ei_layers: pd.DataFrame, edges: pd.DataFrame, record: RecordParams
+) -> pd.DataFrame:
+    """Per recorded layer of the final model: EI, EI_parts, sensitivity and degeneracy of the Linear producing it
+    beside the number of NDG edges touching it and their test accuracy."""
+    import torch
+
+    from ndg_pipeline.crosslens import layer_dependencies, producing_linear
+
+    example, _ = splits.test.collate([splits.test.dataset[0]]) if splits.test.collate else (None, None)
+    if example is None:
+        example = torch.as_tensor(splits.test.dataset[0][0])[None]
+    producers = {alias: producing_linear(model, path, example) for alias, path in record.layers.items()}
+    return layer_dependencies(ei_layers, edges, producers)
+
+
+def concepts_to_neurons(
+    model: Model,
+    explained: Any,
+    patterns: pd.DataFrame,
+    edges: pd.DataFrame,
+    record: RecordParams,
+    binarize: BinarizeParams,
+    timeline: TimelineParams,
+) -> pd.DataFrame:
+    """For each explained sample of the final model, its strongest concepts (the interaction lens's retained
+    patterns) and, on the input where only that concept is present (the rest at the baseline), how many of the
+    class's sufficient and necessary NDG neuron literals hold; the whole input and the baseline alone beside."""
+    import numpy as np
+    import torch
+
+    from ndg_pipeline.crosslens import concept_neurons
+    from ndg_pipeline.interactions import subset_masks
+    from ndg_pipeline.ndg.binarize import threshold_value
+
+    samples = explained.samples
+    top = patterns[patterns["rank"] < timeline.concepts_per_sample].assign(input="concept")
+    reference = []
+    for position, sample in enumerate(samples):
+        everything = (1 << len(sample.players)) - 1
+        for input_, mask, players in (("full", everything, "all"), ("empty", 0, "none")):
+            order = bin(mask).count("1")
+            reference.append(
+                {"sample": position, "rank": -1, "kind": "", "mask": mask, "order": order, "value": np.nan}
+                | {"players": players, "input": input_}
+            )
+    concepts = pd.concat([top, pd.DataFrame(reference)], ignore_index=True)
+    concepts["label"] = [samples[int(s)].label for s in concepts["sample"]]
+    concepts["class_name"] = [explained.splits.class_names[label] for label in concepts["label"]]
+
+    def masked_input(position: int, mask: int):
+        sample = samples[position]
+        players = subset_masks(len(sample.players))[mask][None]
+        return explained.masker(sample, model).inputs(torch.as_tensor(players))
+
+    thresholds = {alias: threshold_value(binarize.thresholds[alias]) for alias in record.layers}
+    columns = ["sample", "label", "class_name", "input", "rank", "kind", "order", "value", "players", "mask"]
+    return concept_neurons(model, concepts[columns], masked_input, record.layers, thresholds, edges)
+
+
+def report(
+    timeline: pd.DataFrame, layers: pd.DataFrame, concepts: pd.DataFrame, info: dict[str, Any], model: Model
+) -> str:
+    """The timeline report: the lenses over epochs on one axis, the cross-lens tables, links to each lens's report."""
+    from ndg_pipeline.lineage import DATA, MODEL, model_fingerprint
+    from ndg_pipeline.reporting.timeline import render_timeline_report
+
+    lineage = {MODEL: model_fingerprint(model), DATA: info.get("fingerprint", "")}
+    return render_timeline_report(timeline, layers, concepts, info, lineage)

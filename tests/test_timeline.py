@@ -1,0 +1,94 @@
+"""The default run (every lens on one model) and the timeline, in-process through the real catalog and MLflow store:
+the timeline's numbers for the last checkpoint equal those each lens's own pipeline gives for the trained model."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import make_project, mlflow_runs, versions
+
+TINY = {
+    "data": {"limit": 600},
+    "model": {"dropout": 0.0, "hidden_dropout": 0.0, "decoder_dropout": 0.0},
+    "train": {"epochs": 3, "checkpoints": [1, 3], "learning_rate": 0.003},
+    "mine": {"alpha": 5},
+    "interactions": {"samples_per_class": 1, "split": {"iterations": 200}, "second_model": {"epochs": 0}},
+    "effective_information": {
+        "seeds": [0],
+        "iris": {"training": {"epochs": 2}},
+        "mnist_small": {"training": {"epochs": 1}},
+        "measure": {"samples": 2000, "sensitivity_samples": 200},
+        "model_layers": {"samples": 1000, "sensitivity_samples": 100},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """One default run (``kedro run`` with no --pipelines) of a tiny setting, in-process."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    project = make_project(tmp_path_factory.mktemp("timeline"))
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, runtime_params=TINY) as session:
+        session.run()
+    return project
+
+
+def latest(project, relative: str) -> pd.DataFrame:
+    return pd.read_parquet(versions(project, relative)[-1])
+
+
+@pytest.mark.slow
+def test_the_default_run_trains_once_and_runs_every_lens_and_the_timeline(project):
+    assert len(versions(project, "data/06_models/model.pt")) == 1
+    checkpoints = versions(project, "data/06_models/checkpoints")
+    assert [path.name for path in sorted(checkpoints[0].iterdir())] == ["epoch_0001.pt", "epoch_0003.pt"]
+    for report in ("report.html", "interaction_report.html", "effective_information.html", "timeline.html"):
+        assert len(versions(project, f"data/08_reporting/{report}")) == 1, report
+    table = latest(project, "data/08_reporting/timeline_table.parquet")
+    assert table["epoch"].tolist() == [1, 3]
+    runs = mlflow_runs(project)
+    assert runs["status"].tolist() == ["FINISHED"]
+    import mlflow
+
+    history = mlflow.MlflowClient().get_metric_history(runs["run_id"][0], "timeline.ndg.edges")
+    assert [point.step for point in history] == [1, 3]
+    assert [point.value for point in history] == table["ndg.edges"].astype(float).tolist()
+
+
+@pytest.mark.slow
+def test_the_last_checkpoint_gives_each_lens_pipelines_numbers(project):
+    from ndg_pipeline.ndg.edges import edge_accuracy
+
+    table = latest(project, "data/08_reporting/timeline_table.parquet").set_index("epoch").loc[3]
+    edges = latest(project, "data/07_model_output/edges.parquet")
+    for name, value in edge_accuracy(edges).items():
+        assert table[f"ndg.{name}"] == pytest.approx(value, nan_ok=True), name
+    summary = latest(project, "data/08_reporting/intervention_summary.parquet").query("split == 'test'")
+    for row in summary.itertuples(index=False):
+        assert table[f"ndg.{row.mode}.{row.sets}.aligned"] == pytest.approx(row.aligned)
+    measured = latest(project, "data/07_model_output/ei_model_layers.parquet").set_index("layer")
+    for layer, row in measured.iterrows():
+        assert table[f"ei.{layer}.ei_parts"] == pytest.approx(row["ei_parts"])
+        assert table[f"ei.{layer}.sensitivity"] == pytest.approx(row["sensitivity"])
+    metrics = latest(project, "data/08_reporting/interaction_metrics.parquet").set_index("metric")["value"]
+    for name in ("concepts_per_sample", "explanation_ratio", "salient_ratio"):
+        assert table[f"interactions.{name}"] == pytest.approx(metrics[name]), name
+
+
+@pytest.mark.slow
+def test_the_cross_lens_tables_read_the_final_models_graph(project):
+    layers = latest(project, "data/08_reporting/layer_dependencies.parquet")
+    edges = latest(project, "data/07_model_output/edges.parquet")
+    assert layers["layer"].tolist() == ["latent"] and layers["linear"].tolist() == ["encoder.10"]
+    touching = edges["source"].str.startswith("latent:") | edges["target"].str.startswith("latent:")
+    assert layers["edges"].item() == touching.sum()
+    concepts = latest(project, "data/08_reporting/concept_neurons.parquet")
+    assert set(concepts["input"]) == {"concept", "full", "empty"}
+    sufficient = edges[edges["target"].str.startswith("class:") & edges["source"].str.startswith("latent:")]
+    for row in concepts.itertuples(index=False):
+        expected = (sufficient["target"] == f"class:{row.label}") & sufficient["target_value"]
+        assert row.sufficient == expected.sum()
+        assert 0 <= row.sufficient_on <= row.sufficient
