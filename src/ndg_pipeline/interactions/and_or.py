@@ -9,8 +9,6 @@ in the same few vectorised O(n·2^n) passes per iteration. Finally OR terms of o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +18,7 @@ from tqdm.auto import tqdm
 
 from ndg_pipeline.interactions.players import Masker, subset_masks, subset_sizes
 from ndg_pipeline.interactions.rewards import Reward, compute_rewards, log_odds, masked_rewards
-from ndg_pipeline.interactions.transforms import and_interactions, and_transpose, butterfly_, n_players_of
+from ndg_pipeline.interactions.transforms import and_interactions, and_transpose, butterfly_, n_players_of, one_thread
 
 
 @dataclass
@@ -47,19 +45,6 @@ def reorganize(and_values: np.ndarray, or_values: np.ndarray) -> tuple[np.ndarra
     """Move OR interactions of order ≤ 1 into the AND ones: they fire under identical conditions."""
     low = subset_sizes(n_players_of(and_values.shape[-1])) <= 1
     return and_values + or_values * low, or_values * ~low
-
-
-@contextmanager
-def one_thread(device: torch.device) -> Iterator[None]:
-    """Run torch on one CPU thread inside the block: the loop's many small passes are slower when threaded,
-    and much slower on a busy machine. The previous thread count is restored on exit."""
-    threads = torch.get_num_threads()
-    if device.type == "cpu":
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def learn_and_or(

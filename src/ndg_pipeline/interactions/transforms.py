@@ -13,6 +13,8 @@ tensor and returns the same kind, in float64 (torch: on the input's device, diff
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Literal, TypeVar
 
 import numpy as np
@@ -28,6 +30,19 @@ def n_players_of(length: int) -> int:
     if length < 1 or 1 << n != length:
         raise ValueError(f"a set function has 2^n values (one per subset of n players); got a row of length {length}.")
     return n
+
+
+@contextmanager
+def one_thread(device: torch.device) -> Iterator[None]:
+    """Run torch on one CPU thread inside the block: the transforms' many short passes are slower when threaded,
+    and much slower on a busy machine. The previous thread count is restored on exit."""
+    threads = torch.get_num_threads()
+    if device.type == "cpu":
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def butterfly_(table: torch.Tensor, kind: Butterfly) -> torch.Tensor:
@@ -62,7 +77,8 @@ def _butterfly(values: Values, kind: Butterfly) -> Values:
     columns = tensor.reshape(-1, values.shape[-1]).transpose(0, 1).contiguous()
     if not is_numpy and columns.data_ptr() == values.data_ptr():
         columns = columns.clone()  # never write into the caller's tensor
-    result = butterfly_(columns, kind).transpose(0, 1).reshape(values.shape)
+    with one_thread(columns.device):
+        result = butterfly_(columns, kind).transpose(0, 1).reshape(values.shape)
     return result.numpy() if is_numpy else result
 
 
