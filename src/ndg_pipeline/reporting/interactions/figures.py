@@ -74,11 +74,16 @@ def image_concepts(
     return _data_uri(figure)
 
 
+def shorten(label: str, width: int = 48) -> str:
+    """A label cut to ``width`` characters with an ellipsis (long coalitions of a wide table)."""
+    return label if len(label) <= width else label[: width - 2] + "…)"
+
+
 def concept_bars(concepts: pd.DataFrame, title: str) -> str:
     """Top concepts of a table row or sentence as signed horizontal bars, labelled with their players."""
-    figure = _figure(7.5, 0.45 * len(concepts) + 0.9)
+    figure = _figure(9, 0.45 * len(concepts) + 1.2)
     axis = figure.subplots()
-    labels = [f"{c.kind.upper()}({c.players})" for c in concepts.itertuples(index=False)]
+    labels = [shorten(f"{c.kind.upper()}({c.players})") for c in concepts.itertuples(index=False)]
     positions = np.arange(len(concepts))[::-1]
     axis.barh(positions, concepts["value"], color=[color_of(v) for v in concepts["value"]])
     axis.set_yticks(positions, labels, fontsize=8)
