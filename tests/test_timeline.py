@@ -3,6 +3,8 @@ the timeline's numbers for the last checkpoint equal those each lens's own pipel
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import pytest
 from conftest import make_project, mlflow_runs, versions
@@ -30,9 +32,14 @@ def project(tmp_path_factory):
     from kedro.framework.startup import bootstrap_project
 
     project = make_project(tmp_path_factory.mktemp("timeline"))
-    bootstrap_project(project)
-    with KedroSession.create(project_path=project, runtime_params=TINY) as session:
-        session.run()
+    here = os.getcwd()
+    os.chdir(project)  # as `kedro run` does: the MLflow store and data paths resolve from the project folder
+    try:
+        bootstrap_project(project)
+        with KedroSession.create(project_path=project, runtime_params=TINY) as session:
+            session.run()
+    finally:
+        os.chdir(here)
     return project
 
 
