@@ -8,6 +8,8 @@ import networkx as nx
 import pandas as pd
 import pytest
 
+from ndg_pipeline.names import negate, parse_literal
+from ndg_pipeline.ndg.graph import build_graph
 from ndg_pipeline.reporting.drawing import (
     CLASS_COLOR,
     GraphvizMissingError,
@@ -17,8 +19,6 @@ from ndg_pipeline.reporting.drawing import (
     render_svg,
     to_graphviz,
 )
-from ndg_pipeline.ndg.graph import build_graph
-from ndg_pipeline.names import negate, parse_literal
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot executable is not installed")
 PREDICATES = [f"class:{c}" for c in range(3)] + [f"latent:{i}" for i in range(7)]

@@ -131,7 +131,7 @@ def test_build_graph_nodes_edges_and_graph_data(graph):
     assert graph.edge_attributes(graph.edge_row("latent:0", "latent:1")) == {
         "kind": "mined",
         "support": 40,
-        "precision": 1.0,
+        "train_precision": 1.0,
         "recall": 0.4,
         "test_precision": 0.9,
         "n_source_test": 20,
@@ -258,21 +258,21 @@ def test_focus_subgraph_caps_edges_nearest_and_strongest_first(graph):
 
 def test_sufficient_and_necessary_neurons(graph):
     sufficient = sufficient_neurons(graph, 2)
-    assert list(sufficient.columns) == ["literal", "precision", "recall", "support", "test_precision"]
+    assert list(sufficient.columns) == ["literal", "train_precision", "recall", "support", "test_precision"]
     assert sufficient["literal"].tolist() == ["¬latent:3", "latent:2"]
     assert sufficient["support"].tolist() == [31, 30]
     assert sufficient["test_precision"].tolist() == [0.8, 0.9]
     assert sufficient_neurons(graph, 1)["literal"].tolist() == ["latent:1", "latent:0"]
     necessary = necessary_neurons(graph, 1)  # class:1 → ¬class:2 is a class edge and is left out
     assert necessary["literal"].tolist() == ["¬latent:5"]
-    assert necessary["precision"].tolist() == [0.98]
+    assert necessary["train_precision"].tolist() == [0.98]
     assert necessary_neurons(graph, 0).empty
     assert necessary_neurons(graph, 0)["support"].dtype == "int64"
 
 
 def test_neuron_tables_without_test_data_and_unknown_class():
     graph = build_graph(*tables(with_test=False))
-    assert list(sufficient_neurons(graph, 1).columns) == ["literal", "precision", "recall", "support"]
+    assert list(sufficient_neurons(graph, 1).columns) == ["literal", "train_precision", "recall", "support"]
     with pytest.raises(ValueError, match="class 7"):
         sufficient_neurons(graph, 7)
 
@@ -330,7 +330,8 @@ def reference_graph(edges: pd.DataFrame, priors: pd.DataFrame) -> nx.DiGraph:
     graph.add_nodes_from(literal_name(p, v) for p in priors["predicate"] for v in (True, False))
     for row in edges.itertuples(index=False):
         source, target = literal_name(row.source, row.source_value), literal_name(row.target, row.target_value)
-        graph.add_edge(source, target, support=row.support, precision=row.train_precision, test=row.test_precision)
+        numbers = {"support": row.support, "train_precision": row.train_precision, "test": row.test_precision}
+        graph.add_edge(source, target, **numbers)
     return graph
 
 
@@ -347,7 +348,7 @@ def reference_statistics(graph: nx.DiGraph, equivalences: pd.DataFrame, constant
     """The statistics by networkx's own algorithms."""
     connected = graph.subgraph(node for node, degree in graph.degree if degree > 0)
     acyclic = nx.is_directed_acyclic_graph(graph)
-    precision = [d["precision"] for *_, d in graph.edges(data=True)]
+    precision = [d["train_precision"] for *_, d in graph.edges(data=True)]
     test = [d["test"] for *_, d in graph.edges(data=True) if not math.isnan(d["test"])]
     return {
         "edges": float(graph.number_of_edges()),

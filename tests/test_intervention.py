@@ -11,8 +11,8 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from ndg_pipeline.data.splits import Split
-from ndg_pipeline.ndg.graph import intervention_closure_graph
 from ndg_pipeline.names import literal_name, negate
+from ndg_pipeline.ndg.graph import intervention_closure_graph
 from ndg_pipeline.ndg.intervention import (
     binary_values,
     draw_counterfactuals,

@@ -89,9 +89,10 @@ def test_mlflow_has_finished_runs_with_params_metrics_and_the_report(finished_pr
     runs = mlflow_runs(finished_project["project"])
     assert len(runs) == 2 and set(runs["status"]) == {"FINISHED"}
     run = runs.iloc[0]
-    assert run["params.mine.alpha"] == "20" and run["params.data.limit"] == "400"
+    assert run["params.mine.alpha"] == "20.0" and run["params.data.limit"] == "400"
     assert run["tags.dataset"] == "mnist_sample" and run["tags.pipeline"] == "ndg"
-    for metric in ("train.test_accuracy", "graph.edges", "intervention.patch.test.aligned"):
+    metrics = ("train.test_accuracy", "graph.edges", "intervention.patch.test.graph.aligned")
+    for metric in (*metrics, "intervention.patch.test.random.aligned"):
         assert f"metrics.{metric}" in runs.columns, metric
     assert run["metrics.graph.edges"] == len(
         pd.read_parquet(latest(finished_project["project"], "data/07_model_output/edges.parquet"))
@@ -106,7 +107,7 @@ def test_the_report_shows_this_runs_numbers(finished_project):
     project = finished_project["project"]
     report = latest(project, "data/08_reporting/report.html").read_text()
     summary = pd.read_parquet(latest(project, "data/08_reporting/intervention_summary.parquet"))
-    aligned = summary.query("split == 'test' and mode == 'patch'")["aligned"].item()
+    aligned = summary.query("split == 'test' and mode == 'patch' and sets == 'graph'")["aligned"].item()
     assert f"{aligned:.2f}" in report
     assert "95.21" in report  # the paper's MNIST Table 5 row beside ours
     assert "How to read this report" in report

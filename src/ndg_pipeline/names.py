@@ -24,6 +24,9 @@ RECALL = "recall"  # n(p ∧ q) / n(q) on train
 N_SOURCE, N_SOURCE_TEST = "n_source", "n_source_test"  # n(p) on train and on test
 PRIOR = "prior"  # P(literal) on train
 
+# Whose intervention sets were written: the graph's, or the random-set baseline's of the same sizes.
+GRAPH_SETS, RANDOM_SETS = "graph", "random"
+
 # Groups of edges a control reports (Tables 3, 4, 6).
 ALL, BETWEEN, LAYER1, LAYER2, INTER_LAYER = "all", "between", "layer1", "layer2", "inter_layer"
 

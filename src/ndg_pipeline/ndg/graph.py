@@ -25,16 +25,20 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from ndg_pipeline.names import (
+    N_SOURCE_TEST,
+    RECALL,
+    SUPPORT,
+    TEST_PRECISION,
+    TRAIN_PRECISION,
     class_predicate,
     literal_key,
     literal_name,
     split_predicate,
 )
 
-NEURON_TABLE_COLUMNS = ("literal", "precision", "recall", "support")
-EDGE_NUMBERS = {"support": np.int64, "precision": np.float64, "recall": np.float64}
-TEST_NUMBERS = {"test_precision": np.float64, "n_source_test": np.int64}
-TABLE_COLUMNS = {"support": "support", "precision": "train_precision", "recall": "recall"}
+NEURON_TABLE_COLUMNS = ("literal", TRAIN_PRECISION, RECALL, SUPPORT)
+EDGE_NUMBERS = {SUPPORT: np.int64, TRAIN_PRECISION: np.float64, RECALL: np.float64}  # named as in the edge table
+TEST_NUMBERS = {TEST_PRECISION: np.float64, N_SOURCE_TEST: np.int64}
 EQUIVALENCE_COLUMNS = ("a", "b", "negated", "agreement")
 
 
@@ -297,7 +301,7 @@ def build_graph(edges: pd.DataFrame, equivalences: pd.DataFrame, priors: pd.Data
             raise ValueError(
                 f"the edges table lists the edge {names[0]!r} → {names[1]!r} more than once; one row each."
             )
-    numbers = {name: edges[TABLE_COLUMNS[name]].to_numpy(dtype=dtype) for name, dtype in EDGE_NUMBERS.items()}
+    numbers = {name: edges[name].to_numpy(dtype=dtype) for name, dtype in EDGE_NUMBERS.items()}
     numbers |= {name: edges[name].to_numpy(dtype=dtype) for name, dtype in TEST_NUMBERS.items() if name in edges}
     return DependencyGraph(
         predicates=tuple(predicates),
@@ -334,7 +338,7 @@ def from_networkx(graph: nx.DiGraph) -> DependencyGraph:
     rows = sorted(graph.edges(data=True), key=lambda edge: (ids[edge[0]], ids[edge[1]]))
     numbers = {
         "support": np.array([data.get("support", 0) for *_, data in rows], dtype=np.int64),
-        "precision": np.array([data.get("precision", np.nan) for *_, data in rows], dtype=np.float64),
+        TRAIN_PRECISION: np.array([data.get(TRAIN_PRECISION, np.nan) for *_, data in rows], dtype=np.float64),
         "recall": np.array([data.get("recall", np.nan) for *_, data in rows], dtype=np.float64),
     }
     if any("test_precision" in data for *_, data in rows):
@@ -439,7 +443,7 @@ def graph_statistics(graph: DependencyGraph | nx.DiGraph) -> dict[str, float]:
         "longest_path": longest,
         "acyclic": float(acyclic),
         "weakly_connected_components": float(components - (n - connected)),
-        "mean_train_accuracy": _nan_mean(graph.numbers["precision"]),
+        "mean_train_accuracy": _nan_mean(graph.numbers[TRAIN_PRECISION]),
         "mean_test_accuracy": _nan_mean(test),
     }
 

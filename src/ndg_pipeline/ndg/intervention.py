@@ -16,6 +16,8 @@ from ndg_pipeline.batches import iterate
 from ndg_pipeline.data.splits import Split, capped
 from ndg_pipeline.device import resolve_device
 from ndg_pipeline.names import (
+    GRAPH_SETS,
+    RANDOM_SETS,
     layer_of,
     literal_key,
     neuron_columns,
@@ -29,7 +31,6 @@ from ndg_pipeline.probe import Position, Site, Write, probing
 ValueMode = Literal["patch", "reference"]
 SET_TYPES = (0, 1, 2)
 OUTCOMES = ("aligned", "unchanged", "unaligned")
-GRAPH_SETS, RANDOM_SETS = "graph", "random"  # whose intervention sets were written
 Seed = int | Sequence[int]  # what numpy's default_rng accepts: shards of a split use (seed, shard)
 Graph = DependencyGraph | nx.DiGraph | Closure
 

@@ -15,7 +15,7 @@ from pyvis.network import Network
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from ndg_pipeline.names import NOT, literal_key, parse_literal, split_predicate
+from ndg_pipeline.names import NOT, TRAIN_PRECISION, literal_key, parse_literal, split_predicate
 from ndg_pipeline.ndg.graph import DependencyGraph, adjacency, as_graph, equivalence_labels, focus_rows, top_rows
 
 CLASS_COLOR = "#d62728"
@@ -192,7 +192,7 @@ def drawable_graph(
 
 def _edge_title(data: dict) -> str:
     """Hover text of an edge: its train precision, recall, support and, when known, test precision."""
-    title = f"precision {data['precision']:.3f}, recall {data['recall']:.3f}, support {data['support']}"
+    title = f"train precision {data[TRAIN_PRECISION]:.3f}, recall {data['recall']:.3f}, support {data['support']}"
     return title + (f", test precision {data['test_precision']:.3f}" if "test_precision" in data else "")
 
 

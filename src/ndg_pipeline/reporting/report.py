@@ -18,7 +18,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from ndg_pipeline.lineage import DATA, MODEL
-from ndg_pipeline.names import RECALL, SUPPORT, TEST_PRECISION, TRAIN_PRECISION, literal_name
+from ndg_pipeline.names import GRAPH_SETS, RANDOM_SETS, RECALL, SUPPORT, TEST_PRECISION, TRAIN_PRECISION, literal_name
 from ndg_pipeline.reporting.figures import alpha_sweep_figure, sweep_is_clipped, training_figure
 from ndg_pipeline.reporting.paper import PAPER_ALPHA, paper_dataset, paper_rows
 from ndg_pipeline.tracking import flatten
@@ -28,7 +28,6 @@ SPLITS = ("train", "test")
 MODE_LABELS = {"patch": "patch values", "reference": "reference values"}
 # Whose intervention sets a Table 5 row wrote (its ``sets`` column, as ndg.intervention names them): the graph's,
 # or random sets of the same sizes; the graph's need no label beside the value mode.
-GRAPH_SETS, RANDOM_SETS = "graph", "random"
 SETS_LABELS = {GRAPH_SETS: "", RANDOM_SETS: "random-set baseline"}
 LINEAGE_LABELS = {MODEL: "model weights fingerprint", DATA: "data split fingerprint"}
 

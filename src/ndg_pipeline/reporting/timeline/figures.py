@@ -14,6 +14,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from ndg_pipeline.names import GRAPH_SETS, RANDOM_SETS
+
 EPOCH = "epoch"
 MODES = {"patch": "tab:blue", "reference": "tab:purple"}
 LAYER_COLORS = ("tab:green", "tab:orange", "tab:red", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")
@@ -112,7 +114,7 @@ def _ndg_panel(axis: Axes, timeline: pd.DataFrame) -> None:
 
 def _aligned_panel(axis: Axes, timeline: pd.DataFrame) -> None:
     """Test-split aligned % of each value mode (solid) beside its random-set baseline (dashed)."""
-    columns = [f"ndg.{mode}.{sets}.aligned" for mode in MODES for sets in ("graph", "random")]
+    columns = [f"ndg.{mode}.{sets}.aligned" for mode in MODES for sets in (GRAPH_SETS, RANDOM_SETS)]
     if not has_values(timeline, columns):
         _absent(axis, "NDG interchange intervention not run: no ndg.<mode>.<sets>.aligned metrics")
         return
