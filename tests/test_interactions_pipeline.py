@@ -14,7 +14,7 @@ from hf_fixtures import save_text_model, save_tokenizer, texts_of, write_sst2
 
 from ndg_pipeline.config import DataParams, InteractionsParams, TrainParams
 from ndg_pipeline.data.tabular import ADULT_FEATURES, load_adult, load_table, read_adult
-from ndg_pipeline.interactions import and_inverse, or_inverse, subset_masks
+from ndg_pipeline.interactions import and_inverse, or_inverse
 from ndg_pipeline.pipelines.interactions import nodes
 
 ADULT_ROWS = [  # the first rows of the real adult.data, and one with missing values
@@ -151,13 +151,12 @@ def test_tabular_setting_trains_two_mlps_and_explains_wine():
         assert {graph.nodes[n]["label"] for n in graph if graph.nodes[n]["layer"] == "player"} == set(names)
 
 
-SMALL_NDG = "data.limit=300,train.epochs=1,train.batch_size=64,mine.alpha=20"
+SMALL_NDG = "data.limit=1000,train.epochs=5,train.batch_size=32,mine.alpha=20"
 SMALL = ",".join(
     [
         "interactions.samples_per_class=1",
-        "interactions.image.grid=[2,3]",
         "interactions.split.iterations=200",
-        "interactions.second_model.epochs=1",
+        "interactions.second_model.epochs=5",
         "interactions.patterns.min_patterns=3",
         "interactions.patterns.max_patterns=12",
         "interactions.metrics.dictionary_size=10",
@@ -194,8 +193,8 @@ def test_the_catalog_holds_rewards_interactions_graphs_and_the_report(interactio
     values = latest(project, "data/07_model_output/interaction_values.parquet")
     offsets = latest(project, "data/07_model_output/interaction_offsets.parquet")
     samples = latest(project, "data/05_model_input/interaction_samples.parquet")
-    assert len(samples) == 10 and sorted(samples.label) == list(range(10))
-    assert len(rewards) == 2 * 10 * 2**6 and set(rewards.model) == {"first", "second"}
+    assert 5 <= len(samples) == samples.label.nunique()  # one input per class that both models get right
+    assert len(rewards) == 2 * len(samples) * 2**9 and set(rewards.model) == {"first", "second"}
     assert list(values.columns) == ["model", "sample", "mask", "order", "kind", "value"]
     first = rewards[(rewards.model == "first") & (rewards["sample"] == 3)].sort_values("mask")
     assert first.reward.iloc[-1] > 0  # v(N): log-odds of the true class of a correct input
@@ -209,7 +208,7 @@ def test_the_catalog_holds_rewards_interactions_graphs_and_the_report(interactio
     assert (values[values.kind == "or"].query("order <= 1").value == 0).all()
     with versions(project, "data/07_model_output/interaction_graphs.pkl")[-1].open("rb") as handle:
         graphs = pickle.load(handle)
-    assert len(graphs) == 10 and all(nx.is_directed_acyclic_graph(g) for g in graphs.values())
+    assert len(graphs) == len(samples) and all(nx.is_directed_acyclic_graph(g) for g in graphs.values())
     patterns = latest(project, "data/07_model_output/interaction_patterns.parquet")
     assert patterns.groupby("sample").size().between(3, 12).all()
     report = versions(project, "data/08_reporting/interaction_report.html")[-1].read_text()
@@ -235,5 +234,3 @@ def test_runs_are_deterministic_and_tracked_in_mlflow(interaction_project):
 
     artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(lens.iloc[0].run_id)}
     assert {"interaction_report.html", "interaction_graphs.html"} <= artifacts
-    masks = subset_masks(6)
-    assert masks.shape == (64, 6)
