@@ -38,8 +38,8 @@ graphviz:
 	    echo "NOTE: Graphviz 'dot' not found; install it (apt-get install graphviz / brew install graphviz) for graph pictures."; \
 	  fi; }
 
-run: $(STAMP) graphviz  ## the whole ndg pipeline on the embedded mnist_sample data
-	$(BIN)/kedro run --pipelines=ndg
+run: $(STAMP) graphviz  ## every lens and the timeline on one model, on the embedded data
+	$(BIN)/kedro run
 
 test: $(STAMP) graphviz  ## the test suite
 	$(BIN)/python -m pytest -q
