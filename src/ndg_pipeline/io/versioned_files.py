@@ -6,7 +6,14 @@ from pathlib import PurePosixPath
 from typing import Any, Generic, TypeVar
 
 import fsspec
-from kedro.io.core import AbstractVersionedDataset, DatasetError, Version, get_filepath_str, get_protocol_and_path
+from kedro.io.core import (
+    AbstractVersionedDataset,
+    DatasetError,
+    Version,
+    VersionNotFoundError,
+    get_filepath_str,
+    get_protocol_and_path,
+)
 
 Saved = TypeVar("Saved")
 Loaded = TypeVar("Loaded")
@@ -25,8 +32,15 @@ class VersionedFiles(AbstractVersionedDataset[Saved, Loaded], Generic[Saved, Loa
         )
 
     def load_path(self) -> str:
-        """Where the version being loaded lies."""
-        return get_filepath_str(self._get_load_path(), self._protocol)
+        """Where the version being loaded lies; a clear error, naming the command that makes it, when none exists."""
+        try:
+            return get_filepath_str(self._get_load_path(), self._protocol)
+        except VersionNotFoundError as error:
+            raise VersionNotFoundError(
+                f"{self._filepath} has no saved version yet: the run that makes it has not run here. The trained "
+                "model and its checkpoints come from `kedro run --pipelines=ndg` (or `kedro run`, every lens); run "
+                f"that first, or pin another folder's version with --load-versions. ({error})"
+            ) from error
 
     def save_path(self) -> str:
         """Where the version being saved goes (its parent folder created)."""
