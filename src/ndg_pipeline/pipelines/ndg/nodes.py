@@ -192,16 +192,18 @@ def intervene(
     binarize: BinarizeParams,
     intervene: InterveneParams,
     scale: ScaleParams,
+    split_names: tuple[str, ...] = ("train", "test"),
 ) -> tuple[pd.DataFrame, pd.DataFrame, MetricHistory]:
     """Interchange intervention (Table 5) in every value mode, each beside its random-set baseline; every run
-    split into shards, in this process or on the Dask cluster of ``scale``."""
+    split into shards, in this process or on the Dask cluster of ``scale``. Each split draws its own seeded
+    counterfactuals, so ``split_names=("test",)`` gives the test rows of a full run."""
     from ndg_pipeline.ndg.intervention import intervention_report
     from ndg_pipeline.ndg.sharding import executor, intervention_runner
 
     with executor(scale.cluster, scale.workers, scale.retries) as run:
         summary, per_class = intervention_report(
             model,
-            {"train": splits.train, "test": splits.test},
+            {name: getattr(splits, name) for name in split_names},
             record.layers,
             record.position,
             graph,

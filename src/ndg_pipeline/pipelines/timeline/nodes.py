@@ -59,8 +59,7 @@ def ndg_over_checkpoints(
         predicates = ndg.binarize(*activations, binarize, info)
         edges, equivalences, _, priors = ndg.mine_edges(ndg.count(*predicates, mine, scale), mine)
         graph = ndg.build_graph(edges, equivalences, priors, scale)[0]
-        summary = ndg.intervene(model, splits, graph, activations[0], record, binarize, intervene, scale)[0]
-        test = summary[summary["split"] == "test"]
+        test = ndg.intervene(model, splits, graph, activations[0], record, binarize, intervene, scale, ("test",))[0]
         aligned = {f"{row.mode}.{row.sets}.aligned": row.aligned for row in test.itertuples(index=False)}
         rows.append({EPOCH: epoch, **edge_accuracy(edges), "equivalent_pairs": len(equivalences), **aligned})
     return pd.DataFrame(rows)
