@@ -47,7 +47,7 @@ def test_a_partial_rerun_out_of_step_is_refused_and_pinning_the_version_fixes_it
     assert "trained_model (version" in output and "dependency_graph (version" in output
     assert "--load-versions" in output
     assert len(versions(kedro_project, "data/08_reporting/intervention_summary.parquet")) == 1
-    pinned = f"--load-versions=trained_model:{first_model}"
+    pinned = f"--load-versions=trained_model:{first_model},training_history:{first_model}"  # both from run 1
     run_kedro(kedro_project, "run", "--pipelines=ndg", "--from-nodes=intervene", pinned, "--params", TINY)
     summaries = versions(kedro_project, "data/08_reporting/intervention_summary.parquet")
     assert len(summaries) == 2

@@ -65,7 +65,9 @@ def check_run(project: Path, tables: dict[str, pd.DataFrame], layers: dict[str, 
     assert (edges["source"].str.startswith("class:") | edges["target"].str.startswith("class:")).any()
     summary = tables["intervention"]
     assert set(summary["split"]) == {"train", "test"}
-    assert {"patch", "reference", "random_baseline"} <= set(summary["mode"])
+    assert {("patch", "graph"), ("patch", "random"), ("reference", "graph"), ("reference", "random")} <= set(
+        zip(summary["mode"], summary["sets"], strict=True)
+    )
     assert (summary.loc[summary["mode"] == "patch", "mean_set_size"] > 0).all(), "the sets write no neuron"
     runs = mlflow_runs(project)
     assert ("metrics.train.loss" in runs) == trained and runs["metrics.train.test_accuracy"].notna().any()
