@@ -112,25 +112,23 @@ class RunSetup:
 
 class MlflowRunInfo:
     """Logs every validated parameter flattened (``mine.alpha``, ``data.name``) and tags the MLflow run with
-    dataset, control and α, so runs compare side by side in the MLflow UI."""
+    dataset, control and α, so runs compare side by side in the MLflow UI. It reads the parameters that
+    :class:`RunSetup` validated, once kedro-mlflow has started the run."""
 
-    def __init__(self) -> None:
-        self.params: RunParams | None = None
-
-    @hook_impl
-    def after_context_created(self, context: KedroContext) -> None:
-        self.params = validate(context.config_loader["parameters"])
+    def __init__(self, setup: RunSetup) -> None:
+        self.setup = setup
 
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
         import mlflow
 
-        if mlflow.active_run() is None or self.params is None:
+        params = self.setup.params
+        if mlflow.active_run() is None or params is None:
             return
-        mlflow.log_params({key: str(value) for key, value in flatten(self.params.model_dump(mode="json")).items()})
+        mlflow.log_params({key: str(value) for key, value in flatten(params.model_dump(mode="json")).items()})
         tags = {"control": control_label(run_params), "pipeline": pipeline_label(run_params)}
         if not set(run_params.get("pipeline_names") or []) <= SUMMARY_PIPELINES:
-            tags |= {"dataset": self.params.data.name, "alpha": self.params.mine.alpha}
+            tags |= {"dataset": params.data.name, "alpha": params.mine.alpha}
         mlflow.set_tags(tags)
 
 

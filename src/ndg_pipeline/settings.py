@@ -27,7 +27,8 @@ def merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any
     return {**base, **changes}
 
 
-HOOKS = (RunSetup(), MlflowRunInfo(), Interrupts(), Lineage())
+_SETUP = RunSetup()
+HOOKS = (_SETUP, MlflowRunInfo(_SETUP), Interrupts(), Lineage())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
