@@ -11,6 +11,8 @@ from conftest import make_project, mlflow_runs, run_kedro, versions
 from ndg_pipeline.control_names import CONTROLS
 from ndg_pipeline.ndg.controls import edge_groups, group_summary
 
+pytestmark = pytest.mark.slow  # real kedro runs through the CLI
+
 SMALL = "data.limit=800,train.epochs=3,mine.alpha=20"
 
 

@@ -14,6 +14,8 @@ from nbclient import NotebookClient
 
 from ndg_pipeline.models import load_model_file
 
+pytestmark = pytest.mark.slow  # real kedro runs through the CLI
+
 SMALL = "data.limit=400,train.epochs=3,train.batch_size=64,mine.alpha=20"
 
 

@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 from conftest import KEDRO, mlflow_runs, run_kedro, versions
 
+pytestmark = pytest.mark.slow  # real kedro runs through the CLI
+
 TINY = "data.limit=200,train.epochs=1,train.batch_size=64,mine.alpha=20"
 
 
