@@ -12,13 +12,6 @@ from ndg_pipeline.tracking import MetricHistory, metric_history
 Model = Any  # a torch.nn.Module (the ndg pipeline's trained_model)
 
 
-def _typed(params: EffectiveInformationParams | dict[str, Any]) -> EffectiveInformationParams:
-    """The lens's parameters, typed (the project hook passes the object; a plain dict is validated here)."""
-    return (
-        params if isinstance(params, EffectiveInformationParams) else EffectiveInformationParams.model_validate(params)
-    )
-
-
 def _settings(params: EffectiveInformationParams, seed: int):
     from ndg_pipeline.effective_information.experiments import Measurement
 
@@ -34,14 +27,13 @@ def _settings(params: EffectiveInformationParams, seed: int):
     )
 
 
-def run_paper_experiments(params: EffectiveInformationParams | dict[str, Any]) -> pd.DataFrame:
+def run_paper_experiments(params: EffectiveInformationParams) -> pd.DataFrame:
     """Iris 4-5-5-3 and MNIST 5×5 networks, each trained per seed while every layer is measured per epoch."""
     from ndg_pipeline.data.iris import load_iris_splits
     from ndg_pipeline.data.mnist_small import load_mnist_small
     from ndg_pipeline.effective_information.experiments import train_and_measure
     from ndg_pipeline.effective_information.networks import layered_network
 
-    params = _typed(params)
     iris, mnist = params.iris, params.mnist_small
     runs = [
         ("iris", iris.widths, iris.activation, iris.training, load_iris_splits(iris.test_fraction, iris.split_seed))
@@ -80,7 +72,7 @@ def training_metrics(series: pd.DataFrame) -> MetricHistory:
 
 
 def measure_trained_model(
-    model: Model, dataset_info: dict[str, Any], params: EffectiveInformationParams | dict[str, Any]
+    model: Model, dataset_info: dict[str, Any], params: EffectiveInformationParams
 ) -> pd.DataFrame:
     """EI_parts, sensitivity and degeneracy of the trained model's chosen Linear layers; whole-layer EI only where
     the sample count does not cap it (NaN otherwise)."""
@@ -89,7 +81,6 @@ def measure_trained_model(
     from ndg_pipeline.effective_information.experiments import Measurement, measure_layers
     from ndg_pipeline.effective_information.topology import linear_layers, topology_of
 
-    params = _typed(params)
     chosen = params.model_layers
     example = torch.zeros((1, 1, 28, 28))
     known = linear_layers(topology_of(model, example))
@@ -124,8 +115,8 @@ def model_metrics(layers: pd.DataFrame) -> MetricHistory:
     return metrics(values)
 
 
-def report(series: pd.DataFrame, layers: pd.DataFrame, params: EffectiveInformationParams | dict[str, Any]) -> str:
+def report(series: pd.DataFrame, layers: pd.DataFrame, params: EffectiveInformationParams) -> str:
     """The lens's self-contained HTML report."""
     from ndg_pipeline.reporting.effective_information import render_report
 
-    return render_report(series, layers, _typed(params).model_dump())
+    return render_report(series, layers, params.model_dump())

@@ -21,11 +21,6 @@ log = logging.getLogger(__name__)
 FIRST, SECOND = "first", "second"
 
 
-def _typed(params: Any, schema: type) -> Any:
-    """The typed parameter group, whether Kedro passes the validated object or a plain dict."""
-    return params if isinstance(params, schema) else schema.model_validate(params)
-
-
 def _train(
     model: Model, splits: Splits, train: TrainParams, epochs: int, seed: int, batch_size: int, lr: float
 ) -> Model:
@@ -87,13 +82,13 @@ def _tabular(params: InteractionsParams, train: TrainParams) -> Explained:
 
 
 def prepare_setting(
-    model: Model, splits: Splits, info: dict[str, Any], interactions: Any, train: Any
+    model: Model, splits: Splits, info: dict[str, Any], interactions: InteractionsParams, train: TrainParams
 ) -> tuple[Explained, pd.DataFrame]:
     """The models and inputs to explain (``interactions.setting``) and the seeded selection of test samples."""
     from ndg_pipeline.device import resolve_device
     from ndg_pipeline.interactions.settings import image_setting, select_samples, text_setting
 
-    params, train_params = _typed(interactions, InteractionsParams), _typed(train, TrainParams)
+    params, train_params = interactions, train
     if params.setting == "tabular":
         setting = _tabular(params, train_params)
     elif params.setting == "image":
@@ -127,7 +122,7 @@ def prepare_setting(
     return setting, table
 
 
-def compute_rewards(explained: Explained, interactions: Any, require_correct: bool = True) -> pd.DataFrame:
+def compute_rewards(explained: Explained, params: InteractionsParams, require_correct: bool = True) -> pd.DataFrame:
     """v on all 2^n masks of every selected sample, for every model: rows (model, sample, mask, order, reward).
 
     ``require_correct`` checks v(N) > 0 for the first model (the samples were selected as correct); the timeline
@@ -136,7 +131,6 @@ def compute_rewards(explained: Explained, interactions: Any, require_correct: bo
     from ndg_pipeline.interactions import learn_baseline
     from ndg_pipeline.interactions.tables import long_frame
 
-    params = _typed(interactions, InteractionsParams)
     arrays = {}
     for name, model in explained.models.items():
         for position, sample in enumerate(explained.samples):
@@ -179,14 +173,13 @@ def _baseline_scale(explained: Explained) -> Any:
     return dict(model.named_modules())[input_embedding_path(model)].weight.detach().cpu().std(dim=0)
 
 
-def compute_interactions(rewards: pd.DataFrame, interactions: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+def compute_interactions(rewards: pd.DataFrame, params: InteractionsParams) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Harsanyi (plain AND) interactions and the learned AND-OR split of every sample, batched per player count;
     also q per mask (the split reconstructs v + q)."""
     from ndg_pipeline.device import resolve_device
     from ndg_pipeline.interactions import and_interactions, learn_and_or
     from ndg_pipeline.interactions.tables import arrays_of, groups_by_players, long_frame
 
-    params = _typed(interactions, InteractionsParams)
     values = arrays_of(rewards, "reward")
     harsanyi, and_part, or_part, offsets = {}, {}, {}, {}
     for n, keys in groups_by_players(list(values), values).items():
@@ -225,7 +218,11 @@ def _split_arrays(interactions: pd.DataFrame, kind: str) -> dict[tuple[str, int]
 
 
 def build_graphs(
-    rewards: pd.DataFrame, interactions: pd.DataFrame, offsets: pd.DataFrame, explained: Explained, params_: Any
+    rewards: pd.DataFrame,
+    interactions: pd.DataFrame,
+    offsets: pd.DataFrame,
+    explained: Explained,
+    params: InteractionsParams,
 ) -> tuple[dict[str, Graph], pd.DataFrame]:
     """Noise removal, aggregation and the AND-OR graph of every sample of the first model; the retained patterns."""
     from tqdm.auto import tqdm
@@ -233,7 +230,7 @@ def build_graphs(
     from ndg_pipeline.interactions import aggregate, and_or_graph, graph_size, players_of, remove_noisy, subset_masks
     from ndg_pipeline.interactions.tables import arrays_of
 
-    params = _typed(params_, InteractionsParams).patterns
+    rules = params.patterns
     values, q = arrays_of(rewards, "reward"), arrays_of(offsets, "q")
     and_part, or_part = _split_arrays(interactions, "and"), _split_arrays(interactions, "or")
     graphs, rows = {}, []
@@ -243,15 +240,15 @@ def build_graphs(
             values[key] + q[key],
             and_part[key],
             or_part[key],
-            params.min_patterns,
-            params.max_patterns,
-            params.n_greedy,
-            params.max_error,
-            params.min_explanation,
-            params.greedy_from,
+            rules.min_patterns,
+            rules.max_patterns,
+            rules.n_greedy,
+            rules.max_error,
+            rules.min_explanation,
+            rules.greedy_from,
         )
         n = len(sample.names)
-        merged = aggregate(subset_masks(n)[kept.masks], kept.values, params.max_merges, params.entropy_weight)
+        merged = aggregate(subset_masks(n)[kept.masks], kept.values, rules.max_merges, rules.entropy_weight)
         title = f"sample {key[1]}, class {explained.splits.class_names[sample.label]}"
         graph = and_or_graph(kept, merged, sample.names, title)
         graphs[str(key[1])] = graph
@@ -294,7 +291,7 @@ def compute_metrics(
     offsets: pd.DataFrame,
     patterns: pd.DataFrame,
     explained: Explained,
-    params_: Any,
+    params: InteractionsParams,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """The metrics of spec §6 (one row per metric), the curves behind the figures, and the MLflow metrics."""
     from ndg_pipeline import tracking
@@ -308,7 +305,6 @@ def compute_metrics(
     )
     from ndg_pipeline.interactions.tables import arrays_of
 
-    params = _typed(params_, InteractionsParams)
     thresholds = params.metrics
     values, q = arrays_of(rewards, "reward"), arrays_of(offsets, "q")
     harsanyi = _split_arrays(interactions, "harsanyi")
@@ -413,12 +409,11 @@ def report(
     metrics: pd.DataFrame,
     curves: pd.DataFrame,
     graphs: dict[str, Graph],
-    params_: Any,
+    params: InteractionsParams,
 ) -> tuple[str, str]:
     """The HTML report and the interactive page of every sample's AND-OR graph."""
     from ndg_pipeline.reporting.interactions import render_report, to_html
 
-    params = _typed(params_, InteractionsParams)
     page = render_report(
         explained,
         samples,

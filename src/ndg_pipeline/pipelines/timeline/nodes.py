@@ -129,13 +129,10 @@ def layers_to_dependencies(
 ) -> pd.DataFrame:
     """Per recorded layer of the final model: EI, EI_parts, sensitivity and degeneracy of the Linear producing it
     beside the number of NDG edges touching it and their test accuracy."""
-    import torch
-
+    from ndg_pipeline.batches import loader
     from ndg_pipeline.crosslens import layer_dependencies, producing_linear
 
-    example, _ = splits.test.collate([splits.test.dataset[0]]) if splits.test.collate else (None, None)
-    if example is None:
-        example = torch.as_tensor(splits.test.dataset[0][0])[None]
+    example, _ = next(iter(loader(splits.test, batch_size=1)))  # one test input, batched as the model takes it
     producers = {alias: producing_linear(model, path, example) for alias, path in record.layers.items()}
     return layer_dependencies(ei_layers, edges, producers)
 
