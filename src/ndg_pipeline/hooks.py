@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Iterator
 from typing import Any
 
 from kedro.framework.context import KedroContext
@@ -46,10 +45,11 @@ def typed_parameter(params: RunParams, name: str) -> Any:
     return value.root if isinstance(value, RootModel) else value
 
 
-def _node_parameters(node: Node, params: RunParams) -> Iterator[Any]:
-    for name in node.inputs:
-        if name.startswith(PARAMS) or name == "parameters":
-            yield typed_parameter(params, name)
+def node_parameters(node: Node, params: RunParams) -> dict[str, Any]:
+    """The parameter inputs of ``node`` (``params:…`` and ``parameters``), each as its validated value."""
+    return {
+        name: typed_parameter(params, name) for name in node.inputs if name.startswith(PARAMS) or name == "parameters"
+    }
 
 
 def check_run(params: RunParams, pipeline: Pipeline) -> None:
@@ -57,7 +57,7 @@ def check_run(params: RunParams, pipeline: Pipeline) -> None:
     recorded layer the configured model does not have (checked on the untrained model)."""
     records = []
     for node in pipeline.nodes:
-        groups = [value for value in _node_parameters(node, params) if isinstance(value, BaseModel)]
+        groups = [value for value in node_parameters(node, params).values() if isinstance(value, BaseModel)]
         node_records = [group for group in groups if isinstance(group, RecordParams)]
         intervenes = any(isinstance(group, InterveneParams) for group in groups)
         if intervenes and any(record.position == "mean" for record in node_records):
@@ -102,12 +102,7 @@ class RunSetup:
     def before_node_run(self, node: Node) -> dict[str, Any] | None:
         if self.params is None:
             return None
-        typed = {
-            name: typed_parameter(self.params, name)
-            for name in node.inputs
-            if name.startswith(PARAMS) or name == "parameters"
-        }
-        return typed or None
+        return node_parameters(node, self.params) or None
 
 
 class MlflowRunInfo:
