@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from ndg_pipeline.interactions import (
     ImageMasker,
@@ -39,7 +40,9 @@ from ndg_pipeline.interactions import (
     subset_sizes,
     words_of,
 )
+from ndg_pipeline.interactions.and_or import _learn_compiled, _learn_torch, decaying_rates
 from ndg_pipeline.interactions.mlp import TabularMlp
+from ndg_pipeline.interactions.split_kernel import row_butterfly_
 
 
 def brute_and(v: np.ndarray) -> np.ndarray:
@@ -261,6 +264,31 @@ def test_and_or_split_reconstructs_v_plus_q_on_every_mask_and_gets_sparser():
     np.testing.assert_allclose(single.and_interactions[0], split.and_interactions[1], atol=1e-9)
     strongest_or = np.argmax(np.abs(split.or_interactions), axis=1)
     assert (strongest_or == 0b000011).all()  # the planted OR pattern is found as an OR
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 4, 5, 6, 9])
+def test_compiled_row_butterfly_is_the_subset_and_superset_mobius_transform(n):
+    v = np.random.default_rng(n).normal(size=1 << n)
+    subset = v.copy()
+    row_butterfly_(subset, True)
+    np.testing.assert_allclose(subset, brute_and(v), atol=1e-9)
+    superset = v.copy()
+    row_butterfly_(superset, False)
+    np.testing.assert_allclose(superset, brute_and(v[::-1])[::-1], atol=1e-9)  # J·M·J: sums over supersets
+
+
+@pytest.mark.parametrize("n", [1, 3, 4, 6, 8])
+def test_compiled_split_follows_the_torch_loop_step_for_step(n):
+    rewards = np.random.default_rng(n).normal(size=(3, 1 << n)) + np.linspace(0, 4, 1 << n)
+    rates = decaying_rates(1e-3, 120)
+    steps = np.array([0, 60, 119])
+    bound = 0.04 * np.abs(rewards[:, -1] - rewards[:, 0])
+    with tqdm(disable=True) as progress:
+        compiled = _learn_compiled(rewards, bound, rates, 0.9, steps, progress)
+        batched = _learn_torch(rewards, bound, rates, 0.9, steps, progress, torch.device("cpu"))
+    for ours, theirs in zip(compiled, batched, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+    assert (compiled[4][-1] < compiled[4][0]).all()  # the loss fell: both loops really stepped
 
 
 def test_learned_baseline_makes_interactions_sparser_within_bounds():

@@ -3,12 +3,16 @@
 The split learns p, q per mask (both start at 0): v_and = ½(v + q) + p, v_or = ½(v + q) − p, |q| ≤ q_bound =
 threshold · |v(N) − v(∅)|, minimising Σ|I_and| + Σ|I_or| by SGD with momentum and a learning rate decaying
 log-linearly from lr to lr/10, q clamped into its box before every step and no step after the last evaluation.
-The gradients are the transposed transforms of the signs (exact, no autograd), so every sample of a batch runs
-in the same few vectorised O(n·2^n) passes per iteration. Finally OR terms of order ≤ 1 move to AND.
+The gradients are the transposed transforms of the signs (exact, no autograd). OR interactions are kept in
+complement order inside the loop, I_or(N∖S) = −Σ_{L⊇S} (−1)^{|L|−|S|} v_or(L) (J·M·J is the superset transform),
+so that no row is ever reversed there. On the CPU the loop runs compiled (:mod:`split_kernel`: each sample in
+cache, samples in parallel); on other devices it runs as batched torch passes. Finally OR terms of order ≤ 1
+move to AND.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +22,7 @@ from tqdm.auto import tqdm
 
 from ndg_pipeline.interactions.players import Masker, subset_masks, subset_sizes
 from ndg_pipeline.interactions.rewards import Reward, compute_rewards, log_odds, masked_rewards
+from ndg_pipeline.interactions.split_kernel import split_steps
 from ndg_pipeline.interactions.transforms import and_interactions, and_transpose, butterfly_, n_players_of, one_thread
 
 
@@ -59,74 +64,92 @@ def learn_and_or(
 ) -> AndOrSplit:
     """Learn the AND-OR split of rewards [B, 2^n] (or one row [2^n]) for every sample at once.
 
-    Internally every quantity is a [2^n, B] column table (see :func:`butterfly_`), and the OR interactions are
-    kept in complement order, I_or(N∖S) = −Σ_{L⊇S} (−1)^{|L|−|S|} v_or(L) (J·M·J is the superset transform),
-    so that no row is ever reversed inside the loop.
+    ``checkpoints`` iterations, spread evenly from the first to the last, record the loss; ``desc`` labels the
+    progress bar (None hides it).
     """
     values = np.atleast_2d(np.asarray(rewards, dtype=np.float64))
     n_players_of(values.shape[-1])
-    device = torch.device(device)
-    with one_thread(device):
-        return _learn(
-            torch.from_numpy(values.T.copy()).to(device),
-            iterations,
-            learning_rate,
-            q_threshold,
-            momentum,
-            checkpoints,
-            desc,
-        )
-
-
-def _learn(
-    v: torch.Tensor,
-    iterations: int,
-    learning_rate: float,
-    q_threshold: float,
-    momentum: float,
-    checkpoints: int,
-    desc: str | None,
-) -> AndOrSplit:
-    """The loop of :func:`learn_and_or` on rewards as columns [2^n, B]."""
-    last = v.shape[0] - 1
-    p, q = torch.zeros_like(v), torch.zeros_like(v)
-    velocity_p, velocity_q = torch.zeros_like(v), torch.zeros_like(v)
-    bound = q_threshold * (v[last] - v[0]).abs()
     rates = decaying_rates(learning_rate, iterations)
     steps = np.unique(np.linspace(0, iterations - 1, min(checkpoints, iterations)).round().astype(int))
-    history = []
-    for t in tqdm(range(iterations), desc=desc, disable=desc is None, mininterval=1.0):
-        q = torch.minimum(torch.maximum(q, -bound), bound)
-        half = 0.5 * (v + q)
-        i_and = butterfly_(half + p, "mobius")
-        v_or = half - p
-        i_or_complement = butterfly_(-v_or, "superset_mobius")
-        i_or_complement[last] = v_or[0]
-        if t in steps:
-            history.append((i_and.abs().sum(dim=0) + i_or_complement.abs().sum(dim=0)).cpu().numpy())
-        if t == iterations - 1:
-            break
-        grad_and = butterfly_(torch.sign(i_and), "superset_mobius")
-        signs_or = torch.sign(i_or_complement)
-        empty_sign = signs_or[last].clone()
-        signs_or[last] = 0.0
-        grad_or = butterfly_(signs_or.neg_(), "mobius")
-        grad_or[0] += empty_sign
-        velocity_p.mul_(momentum).add_(grad_and).sub_(grad_or)
-        velocity_q.mul_(momentum).add_(grad_and, alpha=0.5).add_(grad_or, alpha=0.5)
-        p = p.sub_(velocity_p, alpha=rates[t])
-        q = q.sub_(velocity_q, alpha=rates[t])
-    i_or = torch.flip(i_or_complement, dims=(0,))
-    and_values, or_values = reorganize(i_and.T.cpu().numpy(), i_or.T.cpu().numpy())
-    return AndOrSplit(
-        and_interactions=and_values,
-        or_interactions=or_values,
-        p=p.T.cpu().numpy(),
-        q=q.T.cpu().numpy(),
-        q_bound=bound.cpu().numpy(),
-        loss_history=np.stack(history),
-        loss_steps=steps,
-    )
+    bound = q_threshold * np.abs(values[:, -1] - values[:, 0])
+    with tqdm(total=iterations, desc=desc, disable=desc is None, mininterval=1.0) as progress:
+        if torch.device(device).type == "cpu":
+            i_and, i_or_complement, p, q, history = _learn_compiled(values, bound, rates, momentum, steps, progress)
+        else:
+            i_and, i_or_complement, p, q, history = _learn_torch(
+                values, bound, rates, momentum, steps, progress, torch.device(device)
+            )
+    and_values, or_values = reorganize(i_and, i_or_complement[:, ::-1])
+    return AndOrSplit(and_values, or_values, p, q, bound, history, steps)
+
+
+Learned = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _learn_compiled(
+    v: np.ndarray, bound: np.ndarray, rates: np.ndarray, momentum: float, steps: np.ndarray, progress: tqdm
+) -> Learned:
+    """The loop on the CPU: :func:`split_steps` in about a hundred chunks of iterations, for the progress bar.
+
+    Returns I_and, I_or in complement order, p, q (each [B, 2^n]) and the loss history [checkpoints, B].
+    """
+    iterations = len(rates)
+    state = np.zeros((6, *v.shape))
+    record = np.full(iterations, -1, dtype=np.int64)
+    record[steps] = np.arange(len(steps))
+    history = np.zeros((len(steps), len(v)))
+    chunk = math.ceil(iterations / 100)
+    for first in range(0, iterations, chunk):
+        stop = min(first + chunk, iterations)
+        split_steps(v, bound, state, rates[first:stop], first, iterations, momentum, record[first:stop], history)
+        progress.update(stop - first)
+    return state[4], state[5], state[0], state[1], history
+
+
+def _learn_torch(
+    values: np.ndarray,
+    bound_values: np.ndarray,
+    rates: np.ndarray,
+    momentum: float,
+    steps: np.ndarray,
+    progress: tqdm,
+    device: torch.device,
+) -> Learned:
+    """The same loop as :func:`split_steps` in batched torch passes on ``device``, every quantity a [2^n, B]
+    column table (see :func:`butterfly_`); the same results as :func:`_learn_compiled`."""
+    with one_thread(device):
+        v = torch.from_numpy(values.T.copy()).to(device)
+        bound = torch.from_numpy(bound_values).to(device)
+        last = v.shape[0] - 1
+        p, q = torch.zeros_like(v), torch.zeros_like(v)
+        velocity_p, velocity_q = torch.zeros_like(v), torch.zeros_like(v)
+        iterations = len(rates)
+        history = []
+        for t in range(iterations):
+            q = torch.minimum(torch.maximum(q, -bound), bound)
+            half = 0.5 * (v + q)
+            i_and = butterfly_(half + p, "mobius")
+            v_or = half - p
+            i_or_complement = butterfly_(-v_or, "superset_mobius")
+            i_or_complement[last] = v_or[0]
+            if t in steps:
+                history.append((i_and.abs().sum(dim=0) + i_or_complement.abs().sum(dim=0)).cpu().numpy())
+            if t == iterations - 1:
+                break
+            grad_and = butterfly_(torch.sign(i_and), "superset_mobius")
+            signs_or = torch.sign(i_or_complement)
+            empty_sign = signs_or[last].clone()
+            signs_or[last] = 0.0
+            grad_or = butterfly_(signs_or.neg_(), "mobius")
+            grad_or[0] += empty_sign
+            velocity_p.mul_(momentum).add_(grad_and).sub_(grad_or)
+            velocity_q.mul_(momentum).add_(grad_and, alpha=0.5).add_(grad_or, alpha=0.5)
+            p = p.sub_(velocity_p, alpha=rates[t])
+            q = q.sub_(velocity_q, alpha=rates[t])
+            progress.update(1)
+        progress.update(1)
+        i_and, i_or_complement, p, q = (table.T.cpu().numpy() for table in (i_and, i_or_complement, p, q))
+        return i_and, i_or_complement, p, q, np.stack(history)
 
 
 @dataclass
