@@ -18,9 +18,9 @@ def row_butterfly_(x: np.ndarray, into_present: bool) -> None:
     """In place, axis by axis from player 0 (stride 2^(n−1)) to player n−1 (stride 1): present −= absent (Möbius)
     when ``into_present``, else absent −= present (its transpose, the superset Möbius transform).
 
-    The largest strides go two players per pass (four quarters of each block), the three smallest in registers
-    eight values at a time. The superset direction reads every block mirrored, which turns it into the subset one.
-    Each value goes through the same subtractions, in the same order, as in the one-player-per-pass form.
+    The largest strides go two players per pass (four quarters of each block, read mirrored in the superset
+    direction), the three smallest within each block of eight values. Each value goes through the same
+    subtractions, in the same order, as in the one-player-per-pass form.
     """
     size = x.shape[0]
     half = size >> 1
@@ -51,25 +51,24 @@ def row_butterfly_(x: np.ndarray, into_present: bool) -> None:
         half >>= 1
     if size < 8:
         return
-    first, step = (0, 1) if into_present else (7, -1)
-    for start in range(first, size + first, 8):
-        x0, x1, x2, x3 = x[start], x[start + step], x[start + 2 * step], x[start + 3 * step]
-        x4, x5, x6, x7 = x[start + 4 * step], x[start + 5 * step], x[start + 6 * step], x[start + 7 * step]
-        x4 -= x0
-        x5 -= x1
-        x6 -= x2
-        x7 -= x3
-        x2 -= x0
-        x3 -= x1
-        x6 -= x4
-        x7 -= x5
-        x[start + step] = x1 - x0
-        x[start + 2 * step] = x2
-        x[start + 3 * step] = x3 - x2
-        x[start + 4 * step] = x4
-        x[start + 5 * step] = x5 - x4
-        x[start + 6 * step] = x6
-        x[start + 7 * step] = x7 - x6
+    for start in range(0, size, 8):
+        block = x[start : start + 8]
+        if into_present:
+            for i in range(4):
+                block[4 + i] -= block[i]
+            for i in range(2):
+                block[2 + i] -= block[i]
+                block[6 + i] -= block[4 + i]
+            for i in range(0, 8, 2):
+                block[i + 1] -= block[i]
+        else:
+            for i in range(4):
+                block[i] -= block[4 + i]
+            for i in range(2):
+                block[i] -= block[2 + i]
+                block[4 + i] -= block[6 + i]
+            for i in range(0, 8, 2):
+                block[i] -= block[i + 1]
 
 
 @numba.njit(parallel=True, cache=True)
