@@ -175,6 +175,15 @@ def last_epoch(history: pd.DataFrame) -> dict[str, Any]:
     return {} if history.empty else history.iloc[-1].to_dict()
 
 
+def edge_cells(statistics: dict[str, float]) -> list[str]:
+    """This run's edge count and mean train / test edge accuracy, as cells."""
+    return [
+        format_exact(statistics.get("edges")),
+        format_fraction(statistics.get("mean_train_accuracy")),
+        format_fraction(statistics.get("mean_test_accuracy")),
+    ]
+
+
 def headline_table(context: ReportContext) -> Table:
     """The summary's first table: model accuracy, edges and mean edge accuracy, ours and the paper's."""
     statistics, last = context.graph_statistics, last_epoch(context.training_history)
@@ -183,9 +192,7 @@ def headline_table(context: ReportContext) -> Table:
             [
                 run_label(context),
                 *(format_fraction(last.get(f"{split}_accuracy")) for split in SPLITS),
-                format_exact(statistics.get("edges")),
-                format_fraction(statistics.get("mean_train_accuracy")),
-                format_fraction(statistics.get("mean_test_accuracy")),
+                *edge_cells(statistics),
             ]
         )
     ]
@@ -269,9 +276,7 @@ def edge_accuracy_table(context: ReportContext) -> Table:
         Row(
             [
                 run_label(context),
-                format_exact(statistics.get("edges")),
-                format_fraction(statistics.get("mean_train_accuracy")),
-                format_fraction(statistics.get("mean_test_accuracy")),
+                *edge_cells(statistics),
             ]
         )
     ]
