@@ -102,10 +102,9 @@ def split(samples: int, n: int, iterations: int, device: torch.device) -> None:
     )
     if device.type == "cpu":
         rates = decaying_rates(1e-5, iterations)
-        bound = 0.04 * np.abs(rewards[:, -1] - rewards[:, 0])
         with tqdm(disable=True) as progress:
             start = time.perf_counter()
-            torch_loop = _learn_torch(rewards, bound, rates, 0.9, result.loss_steps, progress, device)
+            torch_loop = _learn_torch(rewards, result.q_bound, rates, 0.9, result.loss_steps, progress, device)
             torch_time = time.perf_counter() - start
         difference = max(np.abs(torch_loop[2] - result.p).max(), np.abs(torch_loop[3] - result.q).max())
         print(
