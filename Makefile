@@ -12,7 +12,7 @@ export DO_NOT_TRACK := 1
 export HF_HUB_OFFLINE ?= 1
 export MPLBACKEND := Agg
 
-.PHONY: run test lint lock viz viz-build mlflow-ui graphviz benchmark clean-data
+.PHONY: run test lint lock viz viz-build mlflow-ui graphviz benchmark clean-data mutate
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ run: $(STAMP) graphviz  ## every lens and the timeline on one model, on the embe
 
 test: $(STAMP) graphviz  ## the test suite
 	$(BIN)/python -m pytest -q
+
+# Mutation testing of the science cores (on demand, not in CI): mutmut changes one operator or constant at a time and
+# runs the fast unit tests that reach it; prints killed / survived / timeout and the score per module.
+# MODULES="ndg/edges.py ndg/counting.py" limits it to some modules.
+mutate: $(STAMP)
+	$(BIN)/python tools/mutation_score.py $(MODULES)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
