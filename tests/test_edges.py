@@ -527,3 +527,61 @@ def test_alpha_sweep_rows_equal_single_mining_runs():
     no_test = alpha_sweep(train, None, alphas=[20])
     assert np.isnan(no_test["test_accuracy"].iloc[0])
     assert no_test["edges"].iloc[0] == sweep.loc[sweep["alpha"] == 20, "edges"].iloc[0]
+
+
+def test_priors_are_typed_and_both_tolerance_limits_are_not_constant():
+    # N = 100 000: u false on 10 rows (P = 0.9999 = 1 − 1e-4 exactly, the upper limit: not constant), w true on
+    # 10 rows (P = 1e-4, the lower limit), k always true (constant). Counts are integers, priors float64.
+    n_rows = 100_000
+    frame = pd.DataFrame(
+        {"u": ~first_rows(n_rows, 0, 10), "w": first_rows(n_rows, 0, 10), "k": first_rows(n_rows, 0, n_rows)}
+    )
+    priors = mine(count_frame(frame), alpha=2).priors
+    assert priors["is_constant"].tolist() == [False, False, True]
+    assert priors["n"].dtype == np.int64 and priors["n"].tolist() == [99_990, 10, 100_000]
+    assert priors["prior"].dtype == np.float64 and priors["prior"].tolist() == [0.9999, 1e-4, 1.0]
+
+
+def test_an_edge_from_a_false_literal_to_a_true_one_has_its_own_counts():
+    # N = 1000: a on rows 0-599, b on rows 500-999, so ¬a (rows 600-999) → b with no counterexample:
+    # cell n(¬a∧¬b) = 0 ≤ T00 = 1000·0.4·0.5/20 = 10. Its support is n(¬a∧b) = 400 of n(¬a) = 400, recall 400/500;
+    # the contrapositive ¬b → a has support n(¬b∧a) = 500 of n(¬b) = 500, recall 500/600.
+    frame = pd.DataFrame({"a": first_rows(1000, 0, 600), "b": first_rows(1000, 500, 1000)})
+    test = pd.DataFrame({"a": first_rows(10, 0, 3), "b": first_rows(10, 2, 10)})  # ¬a: rows 3-9, all b
+    edges = mine_edges(frame, test, alpha=20)
+    expected = expected_edges(
+        [
+            ("a", False, "b", True, "mined", 400, 400, 1.0, 0.8),
+            ("b", False, "a", True, "contrapositive", 500, 500, 1.0, 500 / 600),
+        ]
+    )
+    pd.testing.assert_frame_equal(edges[EDGE_COLUMNS], expected)
+    assert edges["n_source_test"].tolist() == [7, 2] and edges["test_precision"].tolist() == [1.0, 1.0]
+
+
+def test_mine_edges_without_a_test_split_and_with_explicit_class_columns():
+    label = np.repeat(np.arange(3), 300)
+    frame = pd.DataFrame({f"class:{c}": label == c for c in range(3)})
+    assert mine_edges(frame, alpha=20).empty  # class pairs give no edge
+    edges = mine_edges(frame, alpha=20, class_columns=[])  # the same columns as neurons: 3 pairs × 2 edges
+    assert len(edges) == 6 and list(edges.columns) == EDGE_COLUMNS
+
+
+def test_no_predicates_give_empty_typed_tables():
+    from ndg_pipeline.ndg.counting import PairCounts
+
+    counts = PairCounts((), 10, np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.int64))
+    result = mine(counts, alpha=20, test=counts)
+    assert result.edges.empty and result.equivalences.empty and result.priors.empty
+    assert result.edges.dtypes.to_dict() == mine(count_frame(implication_frame()), 20, test=count_frame(
+        implication_frame())).edges.dtypes.to_dict()  # fmt: skip
+
+
+def test_alpha_sweep_passes_class_columns_and_types_an_empty_sweep():
+    label = np.repeat(np.arange(3), 300)
+    counts = count_frame(pd.DataFrame({f"class:{c}": label == c for c in range(3)}))
+    assert alpha_sweep(counts, counts, alphas=[20])["edges"].tolist() == [0]
+    assert alpha_sweep(counts, counts, alphas=[20], class_columns=[])["edges"].tolist() == [6]
+    empty = alpha_sweep(counts, counts, alphas=[])
+    assert empty.empty
+    assert empty.dtypes[["alpha", "edges", "equivalent_pairs"]].tolist() == [np.float64, np.int64, np.int64]

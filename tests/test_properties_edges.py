@@ -70,7 +70,8 @@ def tables(draw) -> tuple[int, int, int, int]:
 @st.composite
 def whole_threshold_tables(draw) -> tuple[int, int, int, int, float]:
     """A table and α where N·P(a)·P(¬b)/α is a whole number c (in exact arithmetic) and n(a∧¬b) is c − 1, c or
-    c + 1: the boundary, where the reference's order of float operations decides."""
+    c + 1: the boundary, where the reference's order of float operations decides; a and b may then be renamed to
+    their negations, so that any of the four cells sits on its boundary."""
     n_rows = draw(st.integers(4, 5000))
     n_a = draw(st.integers(1, n_rows - 1))
     n_not_b = draw(st.integers(1, n_rows - 1))
@@ -80,7 +81,12 @@ def whole_threshold_tables(draw) -> tuple[int, int, int, int, float]:
     feasible = max(0, n_a + n_not_b - n_rows) <= counter <= min(n_a, n_not_b)
     if not (alpha > 1 and feasible):
         alpha, counter = 2.0, max(0, n_a + n_not_b - n_rows)
-    return n_rows, n_a, n_rows - n_not_b, n_a - counter, alpha
+    n_b, n_ab = n_rows - n_not_b, n_a - counter
+    if draw(st.booleans()):  # rename a ↔ ¬a: the boundary moves to another of the four cells
+        n_a, n_ab = n_rows - n_a, n_b - n_ab
+    if draw(st.booleans()):  # rename b ↔ ¬b
+        n_b, n_ab = n_rows - n_b, n_a - n_ab
+    return n_rows, n_a, n_b, n_ab, alpha
 
 
 @PROPERTY
@@ -103,10 +109,13 @@ def test_every_edge_has_precision_at_least_one_minus_prior_of_not_q_over_alpha(t
     counts = PairCounts(("a", "b"), n_rows, np.array([n_a, n_b]), np.array([[n_a, n_ab], [n_ab, n_b]]))
     edges = mine(counts, alpha, class_columns=[]).edges
     ones = {"a": n_a, "b": n_b}
+    both = {(1, 1): n_ab, (1, 0): n_a - n_ab, (0, 1): n_b - n_ab, (0, 0): n_rows - n_a - n_b + n_ab}  # (a, b)
     for row in edges.itertuples():
         not_q = (n_rows - ones[row.target]) if row.target_value else ones[row.target]
         n_p = ones[row.source] if row.source_value else n_rows - ones[row.source]
+        values = {row.source: int(row.source_value), row.target: int(row.target_value)}
         assert row.n_source == n_p
+        assert row.support == both[values["a"], values["b"]]  # n(p ∧ q) from the table's cells
         assert row.train_precision >= 1 - not_q / n_rows / alpha - 1e-6  # float32 rounding of P·P
         assert row.train_precision == row.support / n_p
         assert row.recall == row.support / (n_rows - not_q)
