@@ -536,8 +536,10 @@ def test_priors_are_typed_and_both_tolerance_limits_are_not_constant():
     frame = pd.DataFrame(
         {"u": ~first_rows(n_rows, 0, 10), "w": first_rows(n_rows, 0, 10), "k": first_rows(n_rows, 0, n_rows)}
     )
-    priors = mine(count_frame(frame), alpha=2).priors
+    result = mine(count_frame(frame), alpha=2)
+    priors = result.priors
     assert priors["is_constant"].tolist() == [False, False, True]
+    assert list(result.constants.columns) == ["predicate", "n", "prior"] and result.constants["n"].tolist() == [n_rows]
     assert priors["n"].dtype == np.int64 and priors["n"].tolist() == [99_990, 10, 100_000]
     assert priors["prior"].dtype == np.float64 and priors["prior"].tolist() == [0.9999, 1e-4, 1.0]
 
@@ -547,7 +549,7 @@ def test_an_edge_from_a_false_literal_to_a_true_one_has_its_own_counts():
     # cell n(¬a∧¬b) = 0 ≤ T00 = 1000·0.4·0.5/20 = 10. Its support is n(¬a∧b) = 400 of n(¬a) = 400, recall 400/500;
     # the contrapositive ¬b → a has support n(¬b∧a) = 500 of n(¬b) = 500, recall 500/600.
     frame = pd.DataFrame({"a": first_rows(1000, 0, 600), "b": first_rows(1000, 500, 1000)})
-    test = pd.DataFrame({"a": first_rows(10, 0, 3), "b": first_rows(10, 2, 10)})  # ¬a: rows 3-9, all b
+    test = pd.DataFrame({"a": first_rows(10, 0, 4), "b": first_rows(10, 1, 10)})  # ¬a: rows 4-9; ¬b: row 0 only
     edges = mine_edges(frame, test, alpha=20)
     expected = expected_edges(
         [
@@ -556,7 +558,7 @@ def test_an_edge_from_a_false_literal_to_a_true_one_has_its_own_counts():
         ]
     )
     pd.testing.assert_frame_equal(edges[EDGE_COLUMNS], expected)
-    assert edges["n_source_test"].tolist() == [7, 2] and edges["test_precision"].tolist() == [1.0, 1.0]
+    assert edges["n_source_test"].tolist() == [6, 1] and edges["test_precision"].tolist() == [1.0, 1.0]
 
 
 def test_mine_edges_without_a_test_split_and_with_explicit_class_columns():
@@ -573,6 +575,8 @@ def test_no_predicates_give_empty_typed_tables():
     counts = PairCounts((), 10, np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.int64))
     result = mine(counts, alpha=20, test=counts)
     assert result.edges.empty and result.equivalences.empty and result.priors.empty
+    assert result.priors["is_class"].dtype == bool
+    assert mine(counts, 20, class_columns=[]).priors["is_class"].dtype == bool
     assert result.edges.dtypes.to_dict() == mine(count_frame(implication_frame()), 20, test=count_frame(
         implication_frame())).edges.dtypes.to_dict()  # fmt: skip
 
@@ -585,3 +589,28 @@ def test_alpha_sweep_passes_class_columns_and_types_an_empty_sweep():
     empty = alpha_sweep(counts, counts, alphas=[])
     assert empty.empty
     assert empty.dtypes[["alpha", "edges", "equivalent_pairs"]].tolist() == [np.float64, np.int64, np.int64]
+
+
+def test_errors_say_what_is_wrong_and_what_to_pass():
+    counts = count_frame(implication_frame())
+    with pytest.raises(ValueError) as error:
+        mine(counts, alpha=1.0)
+    assert str(error.value) == (
+        "alpha must be > 1 (the paper's default is 20, per dataset 3 to 100); got 1.0. "
+        "An edge p → q needs at most N·P(p)·P(¬q)/α counterexamples, so α ≤ 1 accepts independent pairs."
+    )
+    with pytest.raises(ValueError) as error:
+        mine(counts, alpha=20, test=count_frame(implication_frame()[["a"]]))
+    assert str(error.value) == (
+        "test counts must have the same columns, in the same order, as the train counts; "
+        "missing from test: ['b'], only in test: []."
+    )
+    with pytest.raises(ValueError) as error:
+        mine(counts, alpha=20, test=count_frame(implication_frame()[["b", "a"]]))
+    assert str(error.value).endswith("missing from test: [], only in test: [] (same names, other order).")
+    with pytest.raises(ValueError) as error:
+        mine(counts, alpha=20, class_columns=[f"x{i}" for i in range(12)])
+    assert str(error.value) == (
+        "class columns ['x0', 'x1', 'x10', 'x11', 'x2', 'x3', 'x4', 'x5', 'x6', 'x7'] "
+        "are not among the counted columns."
+    )

@@ -1,7 +1,8 @@
 """Mutation score of the science cores: run mutmut on them and print killed / survived / timeout per module.
 
 ``python tools/mutation_score.py`` mutates every module of ``[tool.mutmut] only_mutate`` in pyproject.toml;
-``python tools/mutation_score.py ndg/edges.py ndg/counting.py`` only those. Each mutant runs the fast unit tests
+``python tools/mutation_score.py ndg/edges.py ndg/counting.py`` only those; ``--survivors`` re-tests only the
+last run's survivors (after tests were added). Each mutant runs the fast unit tests
 that call the mutated function (mutmut finds them in one traced run of ``pytest_add_cli_args_test_selection``).
 Survivors listed as equivalent in docs/testing.md (a table row starting with the mutant's name in backquotes) are
 counted apart and left out of the score: score = (killed + timeout) / (mutants − equivalent − not checked).
@@ -104,11 +105,19 @@ def main() -> None:
     parser.add_argument("modules", nargs="*", help="module paths under src/ndg_pipeline (default: all configured)")
     parser.add_argument("--max-children", type=int, default=2, help="mutants tested in parallel (default 2)")
     parser.add_argument("--report-only", action="store_true", help="print the table of the last run, run nothing")
+    parser.add_argument(
+        "--survivors", action="store_true", help="re-test only the last run's survivors (after adding tests)"
+    )
     args = parser.parse_args()
     modules = select(configured_modules(), args.modules)
     if not args.report_only:
-        shutil.rmtree(ROOT / "mutants", ignore_errors=True)  # fresh: results never outlive the tests that made them
-        patterns = [module_name(path) + ".*" for path in modules]
+        prefixes = tuple(module_name(path) + "." for path in modules)
+        if args.survivors:  # tests were only added: what the last run killed stays killed
+            last = results()
+            patterns = [n for n, s in last.items() if n.startswith(prefixes) and s not in (*CAUGHT, *UNCHECKED)]
+        else:
+            shutil.rmtree(ROOT / "mutants", ignore_errors=True)  # fresh: results never outlive their tests
+            patterns = [prefix + "*" for prefix in prefixes]
         start = time.perf_counter()
         subprocess.run(
             [MUTMUT, "run", "--max-children", str(args.max_children), *patterns],
