@@ -115,6 +115,8 @@ def main() -> None:
         if args.survivors:  # tests were only added: what the last run killed stays killed
             last = results()
             patterns = [n for n, s in last.items() if n.startswith(prefixes) and s not in (*CAUGHT, *UNCHECKED)]
+            if not patterns:
+                raise SystemExit("no survivors of a previous run to re-test; run without --survivors first.")
         else:
             shutil.rmtree(ROOT / "mutants", ignore_errors=True)  # fresh: results never outlive their tests
             patterns = [prefix + "*" for prefix in prefixes]
