@@ -222,3 +222,19 @@ def test_the_automatic_schedule_starts_at_ten_thousand_and_doubles(two_by_two, r
         values = estimates(ei, layer, topology, 2, **common)
         torch.manual_seed(7)
         assert ei(layer, topology, threshold=float("inf"), **common) == values[1]
+
+
+def test_reference_bins_start_at_the_lower_bound_and_drop_what_lies_outside():
+    # y = 2x on in_range = out_range = (−1, 1), 8 bins of 0.25. deep-ei's whole-layer rule drops the rows above the
+    # range (x ≥ 0.5) and keeps those below (negative bins): on x < 0.5 (6 of x's 8 bins) y's bin determines x's,
+    # I = log2 6. Its pairwise rule drops y outside [−1, 1) on both sides: on x in [−0.5, 0.5) (4 bins), log2 4.
+    layer, topology = linear(np.array([[2.0]]))
+    common = {"in_range": (-1, 1), "out_range": (-1, 1), "in_bins": 8, "out_bins": 8, "samples": 50_000}
+    torch.manual_seed(0)
+    assert ei(layer, topology, reference=True, **common) == pytest.approx(math.log2(6), abs=0.005)
+    torch.manual_seed(0)
+    assert ei_parts(layer, topology, reference=True, **common) == pytest.approx(2.0, abs=0.005)
+    # clean mode, clipped into the edge bins: y bins 0 and 7 get 5/16 each, bins 1-6 1/16; H(Y|X) = 1/2 bit
+    clipped = 2 * (5 / 16) * math.log2(16 / 5) + 6 / 16 * 4 - 0.5
+    assert ei(layer, topology, **common) == pytest.approx(clipped, abs=0.005)
+    assert ei_parts(layer, topology, **common) == pytest.approx(clipped, abs=0.005)
