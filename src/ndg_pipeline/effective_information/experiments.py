@@ -206,7 +206,7 @@ def train_and_measure(
     desc: str | None = None,
 ) -> pd.DataFrame:
     """Train ``model`` on the MSE to one-hot targets (the paper's loss) and measure every Linear layer at each of
-    ``training.measure_epochs``; one row per (epoch, layer), with train and test accuracy and loss."""
+    ``training.measure_epochs`` (and always the last epoch); one row per (epoch, layer), with train and test accuracy and loss."""
     generator = torch.Generator().manual_seed(seed)
     inputs, labels = train.dataset.tensors  # type: ignore[attr-defined]
     test_inputs, test_labels = test.dataset.tensors  # type: ignore[attr-defined]
@@ -214,7 +214,7 @@ def train_and_measure(
     targets = nn.functional.one_hot(labels, classes).float()
     optimizers = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
     optimizer = optimizers[training.optimizer](model.parameters(), lr=training.learning_rate)
-    wanted = {epoch for epoch in training.measure_epochs if epoch <= training.epochs}
+    wanted = {epoch for epoch in training.measure_epochs if epoch <= training.epochs} | {training.epochs}
     rows: list[dict] = []
     for epoch in tqdm(range(training.epochs + 1), desc=desc, leave=False, disable=desc is None):
         if epoch > 0:
