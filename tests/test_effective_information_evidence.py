@@ -224,7 +224,8 @@ def test_a_schedule_that_could_never_stop_is_refused():
 # ---- deep-ei 0.7.0's own numbers --------------------------------------------------------------------------------
 # Computed once with deep-ei 0.7.0 in a side venv (python3.11 -m venv V && V/bin/pip install torch==2.13.0
 # deep-ei==0.7.0 networkx==2.5.1 numpy==1.26.4), by `V/bin/python cases.py` where cases.py builds each model right
-# after torch.manual_seed(3) (the modules below, in this order), takes deep_ei.topology_of(net, zeros((1, n))), and
+# after torch.manual_seed(3) (the modules below; the chain's weights then multiplied by 8 under no_grad), takes
+# deep_ei.topology_of(net, zeros((1, n))), and
 # for ei, ei_parts, sensitivity calls torch.manual_seed(4) and f(layer, top, samples=20000, in_bins=8, out_bins=8,
 # batch_size=20, **extra); the bare Linear(5, 5) (ei_parts) and Linear(2, 2) (ei) are each built after
 # manual_seed(0) and measured in the automatic mode (samples=None) after manual_seed(1), in/out range (0, 1),
@@ -232,7 +233,7 @@ def test_a_schedule_that_could_never_stop_is_refused():
 DEEP_EI = {
     "reused_l2": [4.2769119979576224, 2.635902694986841, 0.0],
     "functional_l2": [9.896093866685247, 4.119738410857142, 31.881706031456055],
-    "chain_0_4": [0.0, 0.0, 0.0],
+    "chain_0_4_x8": [1.5052099929784895, 1.0590058856602478, 5.976250862464363],
     "flatten_l3": [9.431604259781754, 3.147446363154042, 47.478562776214744],
     "bare_linear_auto": [1.8908145344861702, 0.886447474045581],
 }
@@ -268,15 +269,18 @@ def _case(name):
     if name == "functional_l2":
         net = Functional()
         return net, 4, net.l2, {}
-    if name == "chain_0_4":
+    if name == "chain_0_4_x8":
         net = nn.Sequential(nn.Linear(4, 5, bias=False), nn.Sigmoid(), nn.Linear(5, 5, bias=False), nn.Sigmoid(),
                             nn.Linear(5, 3, bias=False), nn.Sigmoid())  # fmt: skip
+        with torch.no_grad():
+            for index in (0, 2, 4):
+                net[index].weight.mul_(8.0)
         return net, 4, net[4], {"in_layer": net[0], "in_range": (0, 1)}
     net = nn.Sequential(nn.Linear(6, 6, bias=False), nn.ReLU(), nn.Flatten(), nn.Linear(6, 4, bias=False), nn.Sigmoid())
     return net, 6, net[3], {}
 
 
-@pytest.mark.parametrize("name", ["reused_l2", "functional_l2", "chain_0_4", "flatten_l3"])
+@pytest.mark.parametrize("name", ["reused_l2", "functional_l2", "chain_0_4_x8", "flatten_l3"])
 def test_reference_mode_gives_deep_ei_numbers_where_its_topology_defines_them(name):
     net, n_in, layer, extra = _case(name)
     topology = topology_of(net, torch.zeros((1, n_in)))
