@@ -35,13 +35,13 @@ def reference_pairwise(values: torch.Tensor, value_range: tuple[float, float], b
     """deep-ei's pairwise convention (fast_histogram over the range widened by 1e-6, half-open): outside → DROPPED."""
     low, high = value_range[0] - REFERENCE_PAIR_MARGIN, value_range[1] + REFERENCE_PAIR_MARGIN
     values = values.double()
-    index = torch.floor((values - low) * (bins / (high - low)))
-    inside = (values >= low) & (values < high)
-    return torch.where(inside, index.clamp(0, bins - 1), DROPPED).to(torch.int16)
+    outside = (values < low).logical_or_(values >= high)
+    index = (values - low).mul_(bins / (high - low)).floor_().clamp_(0, bins - 1)
+    return index.masked_fill_(outside, DROPPED).to(torch.int16)
 
 
 def reference_vector(values: torch.Tensor, value_range: tuple[float, float], bins: int) -> torch.Tensor:
     """deep-ei's whole-layer convention, in its float32 arithmetic: bins of width (range + 1e-4)/bins from the lower
     bound; values below get negative indices (kept), values above get indices ≥ bins (the row is then dropped)."""
     low, high = value_range
-    return torch.floor((values - low) / (high - low + REFERENCE_VECTOR_MARGIN) * bins).to(torch.int32)
+    return (values - low).div_(high - low + REFERENCE_VECTOR_MARGIN).mul_(bins).floor_().to(torch.int32)
