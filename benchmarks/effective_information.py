@@ -1,11 +1,15 @@
 """Effective information: ours vs deep-ei 0.7.0 on the same calls, and the largest layer we measure.
 
-    .venv/bin/python benchmarks/effective_information.py [--samples 1000000] [--deep-ei /tmp/deepei-venv/bin/python]
+    PYTHONPATH=src .venv/bin/python benchmarks/effective_information.py [--samples 1000000]
+        [--sensitivity-samples 50000] [--deep-ei /work/deepei-venv/bin/python]
 
-Part 1 runs the full causal-plane measurement (EI, EI_parts, sensitivity of the three layers of the Iris 4-5-5-3
-sigmoid network, 8 bins, ``torch.manual_seed`` before each call) in reference mode here and with deep-ei in its side
-venv (recipe: shared/spec/deep-ei-reference.md), and prints both times, the ratio and the largest difference.
-Part 2 times EI_parts of a 784 × 100 sigmoid layer at 64 bins and prints the peak resident memory.
+Part 1 runs the Iris causal-plane measurement (``vector_and_pairwise_ei`` at ``--samples`` and ``sensitivity`` at
+``--sensitivity-samples`` for the three layers of the Iris 4-5-5-3 sigmoid network, 8 bins, ``torch.manual_seed``
+before each call, one thread) three ways in one run: our reference mode, our default (fast) mode, and deep-ei in its
+side venv (a venv with torch 2.13.0, deep-ei 0.7.0, networkx 2.5.1, numpy 1.26.4); it prints the times, the ratios
+and the largest difference of the reference mode to deep-ei. Without the side venv it says so and times ours only.
+Part 2 times one 10^7-sample measurement of an Iris layer (the paper's count). Part 3 times EI_parts of a 784 × 100
+sigmoid layer at 64 bins and prints the peak resident memory.
 """
 
 from __future__ import annotations
@@ -22,30 +26,49 @@ CALLS = r"""
 import json, sys, time, warnings, torch
 from torch import nn
 torch.set_grad_enabled(False)
-samples, ours = int(sys.argv[1]), sys.argv[2] == "ours"
-if ours:
-    from ndg_pipeline.effective_information import topology_of, ei, ei_parts, sensitivity, SampleCapWarning
-    warnings.simplefilter("ignore", SampleCapWarning)
-    extra = {"reference": True}
-else:
-    from deep_ei import topology_of, ei, ei_parts, sensitivity
+torch.set_num_threads(1)
+samples, sensitivity_samples, which = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+if which == "deep-ei":
+    from deep_ei import topology_of, vector_and_pairwise_ei, sensitivity
     extra = {}
+else:
+    from ndg_pipeline.effective_information import topology_of, vector_and_pairwise_ei, sensitivity, SampleCapWarning
+    warnings.simplefilter("ignore", SampleCapWarning)
+    extra = {"reference": which == "reference"}
 torch.manual_seed(0)
 net = nn.Sequential(nn.Linear(4, 5), nn.Sigmoid(), nn.Linear(5, 5), nn.Sigmoid(), nn.Linear(5, 3), nn.Sigmoid())
 top = topology_of(net, torch.zeros((1, 4)))
 values, start = [], time.perf_counter()
 for index in (0, 2, 4):
     ranges = {"in_range": (0, 1)} if index == 0 else {}
-    for measure in (ei, ei_parts, sensitivity):
-        torch.manual_seed(1)
-        values.append(measure(net[index], top, samples=samples, in_bins=8, out_bins=8, **ranges, **extra))
+    torch.manual_seed(1)
+    values += vector_and_pairwise_ei(net[index], top, samples=samples, in_bins=8, out_bins=8, **ranges, **extra)
+    torch.manual_seed(1)
+    values.append(sensitivity(net[index], top, samples=sensitivity_samples, in_bins=8, out_bins=8, **ranges, **extra))
 print(json.dumps({"seconds": time.perf_counter() - start, "values": values}))
 """
 
 
-def _run(python: str, samples: int, which: str) -> dict:
-    result = subprocess.run([python, "-c", CALLS, str(samples), which], capture_output=True, text=True, check=True)
+def _run(python: str, samples: int, sensitivity_samples: int, which: str) -> dict:
+    command = [python, "-c", CALLS, str(samples), str(sensitivity_samples), which]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def paper_count(samples: int) -> None:
+    """Time of one measurement of the Iris middle layer at the paper's sample count (EI, EI_parts, checks)."""
+    import torch
+
+    from ndg_pipeline.effective_information import layer_estimates, topology_of
+    from ndg_pipeline.effective_information.networks import iris_network
+
+    net = iris_network(seed=0)
+    topology = topology_of(net, torch.zeros((1, 4)))
+    start = time.perf_counter()
+    found = layer_estimates("2", topology, samples, 5000)
+    print(f"Iris layer 2 at {samples} samples (EI, EI_parts with N/2 checks, sensitivity at 5000): "
+          f"{time.perf_counter() - start:.1f} s; EI {found.ei.value:.3f} (change {found.ei.change:.3f}), "
+          f"EI_parts {found.ei_parts.value:.3f} (change {found.ei_parts.change:.4f})")  # fmt: skip
 
 
 def largest_layer(n_in: int, n_out: int, bins: int, samples: int) -> None:
@@ -71,19 +94,28 @@ def largest_layer(n_in: int, n_out: int, bins: int, samples: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=1_000_000)
-    parser.add_argument("--deep-ei", default="/tmp/deepei-venv/bin/python", help="python of deep-ei's side venv")
+    parser.add_argument("--sensitivity-samples", type=int, default=50_000)
+    parser.add_argument("--deep-ei", default="/work/deepei-venv/bin/python", help="python of deep-ei's side venv")
+    parser.add_argument("--paper-samples", type=int, default=10_000_000)
     parser.add_argument("--large-samples", type=int, default=20_000)
     args = parser.parse_args()
-    ours = _run(sys.executable, args.samples, "ours")
-    print(f"ours (reference mode), Iris causal plane at {args.samples} samples: {ours['seconds']:.2f} s")
+    counts = (args.samples, args.sensitivity_samples)
+    reference = _run(sys.executable, *counts, "reference")
+    fast = _run(sys.executable, *counts, "fast")
+    ours = f"ours reference {reference['seconds']:.2f} s, ours fast {fast['seconds']:.2f} s"
+    print(f"Iris causal plane, vector_and_pairwise_ei at {args.samples} + sensitivity at {args.sensitivity_samples}, "
+          f"3 layers, one thread: {ours}")  # fmt: skip
     try:
-        theirs = _run(args.deep_ei, args.samples, "deep-ei")
+        theirs = _run(args.deep_ei, *counts, "deep-ei")
     except (FileNotFoundError, subprocess.CalledProcessError) as error:
-        print(f"deep-ei not run ({error}); install its side venv as shared/spec/deep-ei-reference.md says")
+        print(f"deep-ei not run ({type(error).__name__}: no side venv at {args.deep_ei}); ratios left out")
     else:
-        difference = max(abs(a - b) for a, b in zip(ours["values"], theirs["values"], strict=True))
-        print(f"deep-ei 0.7.0: {theirs['seconds']:.2f} s; ratio {theirs['seconds'] / ours['seconds']:.1f}×; "
-              f"largest difference {difference:.2e} bits")  # fmt: skip
+        difference = max(abs(a - b) for a, b in zip(reference["values"], theirs["values"], strict=True))
+        ratio = theirs["seconds"] / reference["seconds"]
+        print(f"deep-ei 0.7.0: {theirs['seconds']:.2f} s; reference mode {ratio:.1f}×"
+              f" faster (largest difference {difference:.2e} bits), fast mode "
+              f"{theirs['seconds'] / fast['seconds']:.1f}× faster")  # fmt: skip
+    paper_count(args.paper_samples)
     largest_layer(784, 100, 64, args.large_samples)
 
 

@@ -150,5 +150,5 @@ def test_convolutions_are_refused_with_the_measurable_layers_named():
     topology = topology_of(net, torch.zeros((1, 1, 4, 4)))
     with pytest.raises(NotImplementedError, match=r"Conv2d.*Measurable layers: 3"):
         ei_parts(net[0], topology, samples=100)
-    assert topology.nodes["3"]["input"]["range"] == (0.0, 10.0)  # Flatten passes the ReLU's range through
+    assert topology.nodes["3"]["input"]["range"] == (-10.0, 10.0)  # deep-ei: Flatten hides the ReLU before it
     assert ei_parts(net[3], topology, samples=2000, **BINS) > 0.0

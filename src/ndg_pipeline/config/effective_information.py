@@ -1,4 +1,8 @@
-"""Parameters of the effective-information lens (``conf/base/parameters_effective_information.yml``)."""
+"""Parameters of the effective-information lens (``conf/base/parameters_effective_information.yml``).
+
+The defaults are the paper's experiments (deep-ei's ``experiments/runs`` set-up); ``conf/ei_earlier`` keeps the
+project's earlier set-up as a named variant (``kedro run --pipelines=effective_information --env ei_earlier``).
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,8 @@ Activation = Literal["sigmoid", "tanh", "relu"]
 class MeasureParams(Params):
     """How each layer is measured: sample counts, bins, mode and device."""
 
-    samples: int = Field(10_000, gt=0)
-    sensitivity_samples: int = Field(2_000, gt=0)
+    samples: int = Field(400_000, gt=1)
+    sensitivity_samples: int = Field(5_000, gt=1)
     bins: int = Field(8, ge=2, le=256)
     reference: bool = False
     seed: int = 0
@@ -24,22 +28,38 @@ class MeasureParams(Params):
 
 
 class TrainingParams(Params):
-    """Training of one of the paper's small networks (MSE on one-hot targets, as the paper's scripts)."""
+    """Training of one of the paper's small networks on the MSE to one-hot targets (the paper's scripts: SGD,
+    summed MSE, no bias), measured at ``measure_epochs`` (0 = initial weights)."""
 
-    epochs: int = Field(30, gt=0)
-    batch_size: int = Field(10, gt=0)
+    epochs: int = Field(500, gt=0)
+    batch_size: int = Field(50, gt=0)
     learning_rate: float = Field(0.01, gt=0)
-    measure_every: int = Field(1, gt=0)
+    optimizer: Literal["sgd", "adam"] = "sgd"
+    loss_reduction: Literal["sum", "mean"] = "sum"
+    bias: bool = False
+    measure_epochs: list[int] = Field(default_factory=lambda: [0, 5, 10, 25, 50, 100, 250, 500], min_length=1)
+
+    @field_validator("measure_epochs")
+    @classmethod
+    def _non_negative(cls, epochs: list[int]) -> list[int]:
+        if min(epochs) < 0:
+            raise ValueError("measure_epochs must be ≥ 0 (0 = the initial weights)")
+        return sorted(set(epochs))
 
 
 class IrisParams(Params):
-    """The Iris experiment: 4-5-5-3 sigmoid network."""
+    """The Iris experiment: 4-5-5-3 sigmoid network; ``preparation`` paper = features / 8 and the first
+    ``train_size`` shuffled rows for training; minmax = [0, 1]-scaled with a stratified ``test_fraction`` split."""
 
     widths: list[int] = Field(default_factory=lambda: [4, 5, 5, 3], min_length=2)
     activation: Activation = "sigmoid"
+    preparation: Literal["paper", "minmax"] = "paper"
+    train_size: int = Field(100, gt=0, lt=150)
     test_fraction: float = Field(0.2, gt=0, lt=1)
     split_seed: int = 0
-    training: TrainingParams = TrainingParams(epochs=40, batch_size=10, learning_rate=0.01)
+    training: TrainingParams = TrainingParams(
+        epochs=4000, batch_size=10, measure_epochs=[0, 10, 30, 100, 300, 1000, 2000, 4000]
+    )
 
 
 class MnistSmallParams(Params):
@@ -50,7 +70,7 @@ class MnistSmallParams(Params):
     classes: int = Field(5, ge=2, le=10)
     test_fraction: float = Field(0.2, gt=0, lt=1)
     split_seed: int = 0
-    training: TrainingParams = TrainingParams(epochs=12, batch_size=50, learning_rate=0.01)
+    training: TrainingParams = TrainingParams()
 
     @field_validator("networks")
     @classmethod
@@ -62,13 +82,16 @@ class MnistSmallParams(Params):
 
 
 class ModelLayersParams(Params):
-    """The trained NDG model: which Linear layers to measure (module paths) and with how many samples."""
+    """The trained NDG model: which Linear layers to measure (module paths) and with how many samples; ranges of
+    layers after unbounded activations from the activations observed on training inputs (``observed_ranges``)."""
 
     layers: list[str] = Field(default_factory=lambda: ["encoder.10", "decoder.0", "decoder.3", "decoder.5"])
-    samples: int = Field(4_000, gt=0)
-    sensitivity_samples: int = Field(500, gt=0)
+    samples: int = Field(20_000, gt=1)
+    sensitivity_samples: int = Field(2_000, gt=1)
     bins: int = Field(8, ge=2, le=256)
     relu_max: float = Field(10.0, gt=0)
+    observed_ranges: bool = True
+    range_inputs: int = Field(512, gt=0)
 
 
 class EffectiveInformationParams(Params):

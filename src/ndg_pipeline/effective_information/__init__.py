@@ -11,10 +11,13 @@ from ndg_pipeline.effective_information.causal_plane import (
 )
 from ndg_pipeline.effective_information.measures import (
     ConvergenceWarning,
+    Estimate,
+    LayerEstimates,
     SampleCapWarning,
     ei,
     ei_parts,
     ei_parts_matrix,
+    layer_estimates,
     sensitivity,
     sensitivity_matrix,
     vector_and_pairwise_ei,
@@ -24,6 +27,8 @@ from ndg_pipeline.effective_information.topology import linear_layers, topology_
 
 __all__ = [
     "ConvergenceWarning",
+    "Estimate",
+    "LayerEstimates",
     "SampleCapWarning",
     "causal_plane",
     "degeneracy",
@@ -31,6 +36,7 @@ __all__ = [
     "ei_parts",
     "ei_parts_matrix",
     "integration",
+    "layer_estimates",
     "linear_layers",
     "sensitivity",
     "sensitivity_matrix",

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
@@ -40,6 +42,10 @@ MAX_SAMPLES = 1 << 24
 
 REFERENCE_FLOOR = 0.01
 """deep-ei's ``ei_parts`` returns 0 below this many bits (reference mode only)."""
+
+BITS_TOLERANCE = 0.05
+RELATIVE_TOLERANCE = 0.02
+"""An :class:`Estimate` is converged when its N/2 → N change is within max(0.05 bit, 2 % of the value)."""
 
 Activation = Callable[[torch.Tensor], torch.Tensor] | None
 Layer = nn.Module | str
@@ -71,31 +77,61 @@ def _prepare(
     reference: bool,
 ) -> tuple[LayerMap, torch.device]:
     """g with its ranges, on the device the measure runs on (the CPU in reference mode unless one is given)."""
-    binning.check_bins(in_bins, "in_bins")
-    binning.check_bins(out_bins, "out_bins")
     target = torch.device("cpu") if reference and device in (None, "auto") else resolve_device(device)
     g = layer_map(topology, layer, in_layer, in_range, out_range, activation)
     if g.in_range[0] >= g.in_range[1] or g.out_range[0] >= g.out_range[1]:
         raise ValueError(f"ranges must have lower < upper; got in_range={g.in_range}, out_range={g.out_range}.")
     parameters = [p for m in g.modules if isinstance(m, nn.Module) for p in m.parameters()]
+    for module in g.modules:
+        for name, parameter in module.named_parameters() if isinstance(module, nn.Module) else ():
+            if not bool(torch.isfinite(parameter).all()):
+                raise ValueError(
+                    f"{type(module).__name__}.{name} on the measured path holds NaN or inf values: every estimate "
+                    "would be meaningless. Measure a model with finite weights and biases."
+                )
     if any(p.device != target for p in parameters):
         g.modules = [copy.deepcopy(m).to(target) if isinstance(m, nn.Module) else m for m in g.modules]
     return g, target
 
 
-def _check_samples(samples: int | None, name: str = "samples") -> None:
-    if samples is not None and (isinstance(samples, bool) or int(samples) < 1):
-        raise ValueError(f"{name}={samples!r}: give a positive number of samples, or None for the automatic schedule.")
+def _whole(value, name: str) -> int:
+    """``value`` as a positive int; a float is fine when it is whole (1e4), anything else is refused by name."""
+    whole = isinstance(value, numbers.Integral) or (isinstance(value, float) and value.is_integer())
+    if isinstance(value, bool) or not whole or int(value) < 1:
+        raise ValueError(f"{name}={value!r}: give a positive whole number (1e4 is fine, 1.5e3 + 0.5 is not).")
+    return int(value)
+
+
+def _check_samples(samples: int | float | None, name: str = "samples") -> int | None:
+    """``samples`` as an int, or None for the automatic schedule."""
+    return None if samples is None else _whole(samples, name)
+
+
+def _check_run(
+    batch_size: int, threshold: float, samples: int | None, reference: bool, max_samples: int | None
+) -> tuple[int, int | None]:
+    """Refuse a batch size below 1 and an automatic schedule that could never stop (threshold ≤ 0 with no
+    ``max_samples``; reference mode has none); returns the batch size and ``max_samples`` as ints."""
+    batch_size = _whole(batch_size, "batch_size")
+    max_samples = None if max_samples is None else _whole(max_samples, "max_samples")
+    if samples is None and not threshold > 0 and (reference or max_samples is None):
+        raise ValueError(
+            f"threshold={threshold!r} with samples=None never stops: give threshold > 0, a number of samples"
+            + ("." if reference else ", or max_samples.")
+        )
+    return batch_size, max_samples
 
 
 def _draw(sampler: Sampler, g: LayerMap, samples: int, in_bins: int, out_bins: int) -> dict[str, torch.Tensor]:
-    """Bins of ``samples`` perturbed inputs and their outputs: pairwise bins, and the whole-layer bins when they
-    differ (reference mode)."""
-    parts: dict[str, list[torch.Tensor]] = {"px": [], "py": [], "vx": [], "vy": []}
+    """Bins of ``samples`` perturbed inputs and their outputs (pairwise bins, and the whole-layer bins when they
+    differ: reference mode), and per block the count of outputs outside ``out_range``."""
+    parts: dict[str, list[torch.Tensor]] = {"px": [], "py": [], "vx": [], "vy": [], "outside": []}
     pair_bins = binning.reference_pairwise if sampler.reference else binning.clipped
+    low, high = g.out_range
     for x, y in sampler.blocks(samples, g):
         parts["px"].append(pair_bins(x, g.in_range, in_bins))
         parts["py"].append(pair_bins(y, g.out_range, out_bins))
+        parts["outside"].append(((y < low) | (y > high)).sum().reshape(1).cpu())
         if sampler.reference:
             parts["vx"].append(binning.reference_vector(x, g.in_range, in_bins))
             parts["vy"].append(binning.reference_vector(y, g.out_range, out_bins))
@@ -104,6 +140,11 @@ def _draw(sampler: Sampler, g: LayerMap, samples: int, in_bins: int, out_bins: i
 
 def _merge(old: dict[str, torch.Tensor] | None, new: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return new if old is None else {key: torch.cat([old[key], new[key]]) for key in new}
+
+
+def _head(bins: dict[str, torch.Tensor], rows: int) -> dict[str, torch.Tensor]:
+    """The first ``rows`` samples of drawn bins."""
+    return {key: value[:rows] for key, value in bins.items() if key != "outside"}
 
 
 def _vector_ei(bins: dict[str, torch.Tensor], in_bins: int, out_bins: int) -> float:
@@ -136,7 +177,7 @@ def _auto(
     out_bins: int,
     estimate: Callable[[dict[str, torch.Tensor]], float],
     converged: Callable[[list[float], int, int], bool],
-    max_samples: int,
+    max_samples: int | None,
 ) -> tuple[dict[str, torch.Tensor], list[float], int]:
     """deep-ei's schedule: 10 000 samples, then add as many as drawn so far, until ``converged(estimates, added,
     total)`` or (default mode) ``max_samples``. Returns the bins, the estimates and the total."""
@@ -146,10 +187,11 @@ def _auto(
         estimates.append(estimate(bins))
         if converged(estimates, added, total):
             return bins, estimates, total
-        if not sampler.reference and total * 2 > max_samples:
+        if not sampler.reference and max_samples is not None and total * 2 > max_samples:
+            change = f"{estimates[-1] - estimates[-2]:+.4f}" if len(estimates) > 1 else "unknown"
             warnings.warn(
-                f"the estimate had not converged to {estimates[-1]:.4f} ± threshold bits at {total} samples "
-                f"(max_samples); last change {estimates[-1] - estimates[-2]:+.4f} bits.",
+                f"the estimate {estimates[-1]:.4f} bits had not converged at {total} samples (max_samples); last "
+                f"change {change} bits.",
                 ConvergenceWarning,
                 stacklevel=3,
             )
@@ -159,19 +201,22 @@ def _auto(
 
 
 def _absolute_rule(threshold: float) -> Callable[[list[float], int, int], bool]:
-    """|EI_k − EI_{k−1}| < threshold bits (deep-ei's ``ei`` rule; the default mode's rule for everything)."""
+    """|EI_k − EI_{k−1}| < threshold bits (deep-ei's ``ei`` rule, both modes)."""
     return lambda estimates, _added, _total: len(estimates) >= 2 and abs(estimates[-1] - estimates[-2]) < threshold
 
 
-def _reference_parts_rule(threshold: float) -> Callable[[list[float], int, int], bool]:
-    """deep-ei's ``ei_parts`` rule: 2·(EI_{k−1} − EI_k)/EI_k ≤ threshold (signed, relative); EI_k = 0 converged."""
+def _relative_rule(threshold: float, signed: bool) -> Callable[[list[float], int, int], bool]:
+    """deep-ei's ``ei_parts`` rule, the change predicted for one more doubling relative to the estimate:
+    (EI_{k−1} − EI_k)/added·total/EI_k ≤ threshold. deep-ei (``signed``) stops at once when EI rises; the default
+    mode takes the change's magnitude. EI_k = 0 counts as converged (deep-ei divides by it)."""
 
     def converged(estimates: list[float], added: int, total: int) -> bool:
         if len(estimates) < 2:
             return False
         if estimates[-1] == 0.0:
             return True
-        return (estimates[-2] - estimates[-1]) / added * total / estimates[-1] <= threshold
+        change = (estimates[-2] - estimates[-1]) / added * total
+        return (change if signed else abs(change)) / estimates[-1] <= threshold
 
     return converged
 
@@ -192,13 +237,16 @@ def ei(
     *,
     reference: bool = False,
     seed: int = 0,
-    max_samples: int = MAX_SAMPLES,
+    max_samples: int | None = MAX_SAMPLES,
 ) -> float:
     """Whole-layer EI = I(X; Y) of ``layer`` (from ``in_layer``) under uniform interventions, in bits.
 
-    ``samples=None`` uses the automatic schedule with an absolute ``threshold`` in bits (module docstring).
+    ``samples=None`` uses the automatic schedule, stopping when two successive estimates differ by less than
+    ``threshold`` bits (deep-ei's absolute rule, both modes).
     """
-    _check_samples(samples)
+    samples = _check_samples(samples)
+    batch_size, max_samples = _check_run(batch_size, threshold, samples, reference, max_samples)
+    in_bins, out_bins = binning.check_bins(in_bins, "in_bins"), binning.check_bins(out_bins, "out_bins")
     g, target = _prepare(
         layer, topology, in_layer, in_range, in_bins, out_range, out_bins, activation, device, reference
     )
@@ -219,12 +267,12 @@ def _parts_matrix(
     threshold: float,
     in_bins: int,
     out_bins: int,
-    max_samples: int,
+    max_samples: int | None,
 ) -> np.ndarray:
     """The n_in × n_out matrix of I(x_A; y_B), all inputs perturbed together, on fixed or automatic samples."""
     if samples is not None:
         return _pairwise(_draw(sampler, g, samples, in_bins, out_bins), in_bins, out_bins).cpu().numpy()
-    rule = _reference_parts_rule(threshold) if sampler.reference else _absolute_rule(threshold)
+    rule = _relative_rule(threshold, signed=sampler.reference)
     estimate = lambda bins: float(_pairwise(bins, in_bins, out_bins).sum())  # noqa: E731
     bins, _, _ = _auto(sampler, g, in_bins, out_bins, estimate, rule, max_samples)
     return _pairwise(bins, in_bins, out_bins).cpu().numpy()
@@ -246,11 +294,13 @@ def ei_parts_matrix(
     reference: bool = False,
     seed: int = 0,
     threshold: float = 0.05,
-    max_samples: int = MAX_SAMPLES,
+    max_samples: int | None = MAX_SAMPLES,
 ) -> np.ndarray:
     """The n_in × n_out array of I(x_A; y_B) in bits (rows: flattened inputs), no floor; its sum is EI_parts on the
     same samples. ``samples=None`` (a crash in deep-ei) uses ``ei_parts``'s automatic schedule."""
-    _check_samples(samples)
+    samples = _check_samples(samples)
+    batch_size, max_samples = _check_run(batch_size, threshold, samples, reference, max_samples)
+    in_bins, out_bins = binning.check_bins(in_bins, "in_bins"), binning.check_bins(out_bins, "out_bins")
     g, target = _prepare(
         layer, topology, in_layer, in_range, in_bins, out_range, out_bins, activation, device, reference
     )
@@ -275,22 +325,40 @@ def ei_parts(
     *,
     reference: bool = False,
     seed: int = 0,
-    max_samples: int = MAX_SAMPLES,
+    max_samples: int | None = MAX_SAMPLES,
 ) -> float:
-    """EI_parts = Σ_(A,B) I(x_A; y_B) with every input perturbed together, in bits. In reference mode the automatic
-    schedule uses deep-ei's relative rule and results below 0.01 bit are 0; the default mode has neither."""
+    """EI_parts = Σ_(A,B) I(x_A; y_B) with every input perturbed together, in bits. ``threshold`` is deep-ei's
+    relative one in both modes (the predicted change of one more doubling over the estimate; the default mode takes
+    its magnitude); reference mode also returns 0 below 0.01 bit, the default mode has no floor."""
     if extrapolate:
         raise NotImplementedError(
             "extrapolate=True (deep-ei's power-law fit to 2 M samples) is not offered: give samples, or None for the "
             "automatic schedule."
         )
-    _check_samples(samples)
+    samples = _check_samples(samples)
+    batch_size, max_samples = _check_run(batch_size, threshold, samples, reference, max_samples)
+    in_bins, out_bins = binning.check_bins(in_bins, "in_bins"), binning.check_bins(out_bins, "out_bins")
     g, target = _prepare(
         layer, topology, in_layer, in_range, in_bins, out_range, out_bins, activation, device, reference
     )
     sampler = Sampler.create(reference, target, batch_size, seed)
     total = float(_parts_matrix(g, sampler, samples, threshold, in_bins, out_bins, max_samples).sum())
     return 0.0 if reference and total < REFERENCE_FLOOR else total
+
+
+def _sensitivity_matrices(
+    g: LayerMap, sampler: Sampler, samples: int, in_bins: int, out_bins: int, silent: float, rows: tuple[int, ...]
+) -> list[torch.Tensor]:
+    """Sensitivity matrices on the first ``rows`` samples of each input's perturbation, one per entry of ``rows``."""
+    pair_bins = binning.reference_pairwise if sampler.reference else binning.clipped
+    results = [torch.zeros((g.n_in, g.n_out), dtype=torch.float64) for _ in rows]
+    for first, values, outputs in sampler.one_hot_blocks(samples, g, silent):
+        bx = pair_bins(values.T, g.in_range, in_bins)
+        by = pair_bins(outputs.permute(1, 0, 2), g.out_range, out_bins)
+        for result, count in zip(results, rows, strict=True):
+            block = pairwise_mutual_information(bx[:count], by[:count], in_bins, out_bins)
+            result[first : first + len(values)] = block.cpu()
+    return results
 
 
 def sensitivity_matrix(
@@ -312,20 +380,16 @@ def sensitivity_matrix(
 ) -> np.ndarray:
     """The n_in × n_out array of I(x_A; y_B) in bits with only input A perturbed, the others held at ``silent``
     (deep-ei: 0, whatever the range)."""
-    _check_samples(samples)
     if samples is None:
         raise ValueError("sensitivity needs a number of samples (deep-ei's default is 500).")
+    samples = _check_samples(samples)
+    batch_size, _ = _check_run(batch_size, 1.0, samples, reference, None)
+    in_bins, out_bins = binning.check_bins(in_bins, "in_bins"), binning.check_bins(out_bins, "out_bins")
     g, target = _prepare(
         layer, topology, in_layer, in_range, in_bins, out_range, out_bins, activation, device, reference
     )
     sampler = Sampler.create(reference, target, batch_size, seed)
-    pair_bins = binning.reference_pairwise if reference else binning.clipped
-    result = torch.zeros((g.n_in, g.n_out), dtype=torch.float64)
-    for first, values, outputs in sampler.one_hot_blocks(samples, g, silent):
-        bx = pair_bins(values.T, g.in_range, in_bins)
-        by = pair_bins(outputs.permute(1, 0, 2), g.out_range, out_bins)
-        result[first : first + len(values)] = pairwise_mutual_information(bx, by, in_bins, out_bins).cpu()
-    return result.numpy()
+    return _sensitivity_matrices(g, sampler, samples, in_bins, out_bins, silent, (samples,))[0].numpy()
 
 
 def sensitivity(
@@ -373,10 +437,84 @@ def vector_and_pairwise_ei(
     """(EI, EI_parts) on the same samples, in bits, no floor (deep-ei crashes without ``samples``; this says so)."""
     if samples is None:
         raise ValueError("vector_and_pairwise_ei needs samples: both estimates use the same fixed sample set.")
-    _check_samples(samples)
+    samples = _check_samples(samples)
+    batch_size, _ = _check_run(batch_size, 1.0, samples, reference, None)
+    in_bins, out_bins = binning.check_bins(in_bins, "in_bins"), binning.check_bins(out_bins, "out_bins")
     g, target = _prepare(
         layer, topology, in_layer, in_range, in_bins, out_range, out_bins, activation, device, reference
     )
     _warn_if_capped(g, in_bins, samples)
     bins = _draw(Sampler.create(reference, target, batch_size, seed), g, samples, in_bins, out_bins)
     return _vector_ei(bins, in_bins, out_bins), float(_pairwise(bins, in_bins, out_bins).sum())
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A plug-in estimate on N samples beside the same estimate on their first N/2.
+
+    The plug-in bias of a mutual information falls as c/N (Miller–Madow: (K_xy − K_x − K_y + 1)/(2N ln 2) with K
+    the occupied cells), so the N/2 → N change, c/(N/2) − c/N = c/N, estimates the bias left at N itself.
+    """
+
+    value: float
+    half: float
+    samples: int
+
+    @property
+    def change(self) -> float:
+        """|estimate at N − estimate at N/2|, bits: the estimated bias left at N."""
+        return abs(self.value - self.half)
+
+    @property
+    def converged(self) -> bool:
+        """Whether the change is within max(0.05 bit, 2 % of the value)."""
+        return self.change <= max(BITS_TOLERANCE, RELATIVE_TOLERANCE * abs(self.value))
+
+
+@dataclass(frozen=True)
+class LayerEstimates:
+    """One layer's EI, EI_parts and sensitivity with their convergence checks, and the share of intervened outputs
+    outside the output range (clipped into the edge bins, or dropped in reference mode)."""
+
+    ei: Estimate | None
+    ei_parts: Estimate
+    sensitivity: Estimate
+    outside_share: float
+    in_range: tuple[float, float]
+    out_range: tuple[float, float]
+
+
+def layer_estimates(
+    layer: Layer,
+    topology: nx.DiGraph,
+    samples: int,
+    sensitivity_samples: int,
+    *,
+    whole: bool = True,
+    in_layer: Layer | None = None,
+    in_range: tuple[float, float] | None = None,
+    out_range: tuple[float, float] | None = None,
+    bins: int = 8,
+    batch_size: int = 20,
+    device: str | torch.device | None = "auto",
+    reference: bool = False,
+    seed: int = 0,
+    silent: float = 0.0,
+) -> LayerEstimates:
+    """EI (when ``whole``) and EI_parts on the same ``samples``, sensitivity on ``sensitivity_samples`` per input,
+    each with its N/2 → N check (:class:`Estimate`), as the pipeline reports them."""
+    samples, sensitivity_samples = _whole(samples, "samples"), _whole(sensitivity_samples, "sensitivity_samples")
+    batch_size, _ = _check_run(batch_size, 1.0, samples, reference, None)
+    bins = binning.check_bins(bins, "bins")
+    g, target = _prepare(layer, topology, in_layer, in_range, bins, out_range, bins, None, device, reference)
+    sampler = Sampler.create(reference, target, batch_size, seed)
+    drawn = _draw(sampler, g, samples, bins, bins)
+    half = _head(drawn, samples // 2)
+    parts = Estimate(float(_pairwise(drawn, bins, bins).sum()), float(_pairwise(half, bins, bins).sum()), samples)
+    whole_ei = Estimate(_vector_ei(drawn, bins, bins), _vector_ei(half, bins, bins), samples) if whole else None
+    full, first = _sensitivity_matrices(
+        g, sampler, sensitivity_samples, bins, bins, silent, (sensitivity_samples, sensitivity_samples // 2)
+    )
+    sens = Estimate(float(full.sum()), float(first.sum()), sensitivity_samples)
+    outside = float(drawn["outside"].sum()) / (samples * g.n_out)
+    return LayerEstimates(whole_ei, parts, sens, outside, g.in_range, g.out_range)

@@ -11,8 +11,11 @@ from torch import nn
 ACTIVATIONS: dict[str, type[nn.Module]] = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
 
 
-def layered_network(widths: Sequence[int], activation: str = "sigmoid", seed: int | None = None) -> nn.Sequential:
-    """Linear layers widths[0] → widths[1] → … each followed by ``activation``; seeded initialisation if ``seed``."""
+def layered_network(
+    widths: Sequence[int], activation: str = "sigmoid", seed: int | None = None, bias: bool = True
+) -> nn.Sequential:
+    """Linear layers widths[0] → widths[1] → … each followed by ``activation``; seeded initialisation if ``seed``.
+    torch's default initialisation is the paper's U(−1/√fan_in, 1/√fan_in); its runs use ``bias=False``."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation {activation!r} is unknown; choose one of {', '.join(ACTIVATIONS)}.")
     if len(widths) < 2:
@@ -21,7 +24,7 @@ def layered_network(widths: Sequence[int], activation: str = "sigmoid", seed: in
         torch.manual_seed(seed)
     layers: list[nn.Module] = []
     for n_in, n_out in itertools.pairwise(widths):
-        layers += [nn.Linear(n_in, n_out), ACTIVATIONS[activation]()]
+        layers += [nn.Linear(n_in, n_out, bias=bias), ACTIVATIONS[activation]()]
     return nn.Sequential(*layers)
 
 

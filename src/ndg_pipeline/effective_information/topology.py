@@ -26,6 +26,8 @@ RELU_MAX = 10.0
 """Default upper bound of the unbounded activations (ReLU and its relatives), as deep-ei assumes for ReLU."""
 
 PASS_THROUGH: tuple[type[nn.Module], ...] = (nn.Flatten, nn.Dropout, nn.Identity)
+IGNORED: tuple[type[nn.Module], ...] = (nn.Dropout, nn.Identity)
+"""Modules deep-ei does not hook: range inference looks through them (Flatten, which it hooks, it does not)."""
 MEASURED: tuple[type[nn.Module], ...] = (nn.Linear,)
 
 
@@ -62,16 +64,18 @@ class Step:
 
 
 def _executed_steps(model: nn.Module, inputs: Any) -> list[Step]:
-    """Every leaf module of ``model`` in the order one forward pass of ``inputs`` runs it, with its shapes."""
+    """Every call of a leaf module of ``model`` in the order one forward pass of ``inputs`` runs it, with its shapes
+    (a module called twice, e.g. one activation reused after two Linear layers, gives two steps, as deep-ei's hooks)."""
     leaves = {path: module for path, module in model.named_modules() if path and not list(module.children())}
-    order: list[str] = []
-    shapes: dict[str, dict[str, tuple[int, ...]]] = {path: {} for path in leaves}
+    pending: dict[str, list[tuple[int, ...]]] = {path: [] for path in leaves}
+    steps: list[Step] = []
 
     def recorder(path: str, stream: str) -> Callable[[torch.Tensor], None]:
         def record(tensor: torch.Tensor) -> None:
-            shapes[path].setdefault(stream, tuple(tensor.shape))
-            if stream == "output" and path not in order:
-                order.append(path)
+            if stream == "input":
+                pending[path].append(tuple(tensor.shape))
+            else:
+                steps.append(Step(path, leaves[path], pending[path].pop(), tuple(tensor.shape)))
 
         return record
 
@@ -83,7 +87,7 @@ def _executed_steps(model: nn.Module, inputs: Any) -> list[Step]:
             probe.forward(inputs)
     finally:
         model.train(was_training)
-    return [Step(path, leaves[path], shapes[path]["input"], shapes[path]["output"]) for path in order]
+    return steps
 
 
 def topology_of(model: nn.Module, input: Any, relu_max: float = RELU_MAX) -> nx.DiGraph:
@@ -95,15 +99,16 @@ def topology_of(model: nn.Module, input: Any, relu_max: float = RELU_MAX) -> nx.
     ReLU-like activations are bounded above by ``relu_max``.
     """
     if not list(model.children()):
-        raise ValueError(
-            f"the model is a bare {type(model).__name__}; wrap it, e.g. nn.Sequential(layer), so that its layers have "
-            "module paths ('0', '1', …) to be named by."
-        )
+        model = nn.Sequential(model)  # a bare layer (deep-ei's README example): its node is "0"
     steps = _executed_steps(model, input)
     graph = nx.DiGraph(steps=steps, relu_max=relu_max)
     previous: str | None = None
     for index, step in enumerate(steps):
         module = step.module
+        if step.path in graph:  # a module called again: chained in order, its first call's node kept
+            graph.add_edge(previous, step.path)
+            previous = step.path
+            continue
         kind = (
             "linear"
             if isinstance(module, MEASURED)
@@ -138,13 +143,15 @@ def topology_of(model: nn.Module, input: Any, relu_max: float = RELU_MAX) -> nx.
 
 
 def _neighbour_activation(steps: list[Step], index: int, direction: int) -> nn.Module | None:
-    """The activation module next to ``steps[index]`` (before: -1, after: +1), looking through pass-through modules."""
+    """The activation module next to ``steps[index]`` (before: -1, after: +1), as deep-ei's hooks see it: Dropout
+    and Identity (which deep-ei does not hook) are looked through; Flatten is a module to deep-ei, so a Linear
+    right after Flatten has no input activation and gets the default range (−10, 10)."""
     position = index + direction
     while 0 <= position < len(steps):
         module = steps[position].module
         if is_activation(module):
             return module
-        if not isinstance(module, PASS_THROUGH):
+        if not isinstance(module, IGNORED):
             return None
         position += direction
     return None

@@ -27,17 +27,34 @@ def _settings(params: EffectiveInformationParams, seed: int):
     )
 
 
+def _training(params):
+    from ndg_pipeline.effective_information.experiments import Training
+
+    return Training(
+        epochs=params.epochs,
+        batch_size=params.batch_size,
+        learning_rate=params.learning_rate,
+        measure_epochs=tuple(params.measure_epochs),
+        optimizer=params.optimizer,
+        loss_reduction=params.loss_reduction,
+    )
+
+
 def run_paper_experiments(params: EffectiveInformationParams) -> pd.DataFrame:
-    """Iris 4-5-5-3 and MNIST 5×5 networks, each trained per seed while every layer is measured per epoch."""
+    """Iris 4-5-5-3 and MNIST 5×5 networks, each trained per seed while every layer is measured at the chosen
+    epochs (with its convergence checks)."""
     from ndg_pipeline.data.iris import load_iris_splits
     from ndg_pipeline.data.mnist_small import load_mnist_small
-    from ndg_pipeline.effective_information.experiments import train_and_measure
+    from ndg_pipeline.effective_information.experiments import paper_iris, train_and_measure
     from ndg_pipeline.effective_information.networks import layered_network
 
     iris, mnist = params.iris, params.mnist_small
-    runs = [
-        ("iris", iris.widths, iris.activation, iris.training, load_iris_splits(iris.test_fraction, iris.split_seed))
-    ]
+    iris_splits = (
+        paper_iris(iris.split_seed, iris.train_size)
+        if iris.preparation == "paper"
+        else load_iris_splits(iris.test_fraction, iris.split_seed)
+    )
+    runs = [("iris", iris.widths, iris.activation, iris.training, iris_splits)]
     digits = load_mnist_small(mnist.classes, mnist.test_fraction, mnist.split_seed)
     for name, widths in mnist.networks.items():
         for activation in mnist.activations:
@@ -46,36 +63,45 @@ def run_paper_experiments(params: EffectiveInformationParams) -> pd.DataFrame:
     for experiment, widths, activation, training, splits in runs:
         for seed in params.seeds:
             frame = train_and_measure(
-                layered_network(widths, activation, seed),
+                layered_network(widths, activation, seed, bias=training.bias),
                 splits.train,
                 splits.test,
-                epochs=training.epochs,
-                batch_size=training.batch_size,
-                learning_rate=training.learning_rate,
+                _training(training),
                 seed=seed,
                 settings=_settings(params, seed),
-                measure_every=training.measure_every,
                 desc=f"{experiment} seed {seed}",
             )
-            frames.append(frame.assign(experiment=experiment, architecture="-".join(map(str, widths)), seed=seed))
+            frames.append(
+                frame.assign(
+                    experiment=experiment,
+                    architecture="-".join(map(str, widths)),
+                    seed=seed,
+                    train_examples=len(splits.train),
+                    test_examples=len(splits.test),
+                )
+            )
     return pd.concat(frames, ignore_index=True)
 
 
 def training_metrics(series: pd.DataFrame) -> MetricHistory:
-    """Every (experiment, seed, layer, measure) curve of the time series as an MLflow metric, step = epoch."""
-    from ndg_pipeline.effective_information.experiments import MEASURES
+    """Every (experiment, seed, layer) curve of the time series as MLflow metrics, step = epoch: the measures
+    (whole-layer EI, its degeneracy and integration only where converged) and the convergence/range flags (1/0)."""
+    from ndg_pipeline.effective_information.experiments import FLAGS, MEASURES
 
     history: MetricHistory = {}
-    for (experiment, seed, layer), frame in series.groupby(["experiment", "seed", "layer_index"], sort=True):
-        history.update(metric_history(frame, "epoch", MEASURES, prefix=f"{experiment}/seed{seed}/layer{layer}/"))
+    frame = series.assign(**{flag: series[flag].astype(float) for flag in FLAGS})
+    for (experiment, seed, layer), part in frame.groupby(["experiment", "seed", "layer_index"], sort=True):
+        prefix = f"{experiment}/seed{seed}/layer{layer}/"
+        history.update(metric_history(part, "epoch", (*MEASURES, *FLAGS), prefix=prefix))
     return history
 
 
 def measure_trained_model(
-    model: Model, dataset_info: dict[str, Any], params: EffectiveInformationParams
+    model: Model, dataset_info: dict[str, Any], params: EffectiveInformationParams, splits: Any = None
 ) -> pd.DataFrame:
-    """EI_parts, sensitivity and degeneracy of the trained model's chosen Linear layers; whole-layer EI only where
-    the sample count does not cap it (NaN otherwise)."""
+    """EI_parts, sensitivity and degeneracy of the trained model's chosen Linear layers with their convergence
+    checks; whole-layer EI only where converged. With the dataset ``splits``, layers after unbounded activations
+    are intervened on over the range their real activations span on training inputs (``observed_ranges``)."""
     import torch
 
     from ndg_pipeline.effective_information.experiments import Measurement, measure_layers
@@ -98,9 +124,16 @@ def measure_trained_model(
         seed=params.measure.seed,
         relu_max=chosen.relu_max,
         device=params.measure.device,
-        whole_when_capped=False,
+        observed_ranges=chosen.observed_ranges,
     )
-    return pd.DataFrame(measure_layers(model, example, settings, chosen.layers))
+    inputs = None
+    if splits is not None and chosen.observed_ranges:
+        train = splits.train
+        items = [train.dataset[index] for index in range(min(chosen.range_inputs, len(train)))]
+        inputs = (train.collate(items) if train.collate else torch.utils.data.default_collate(items))[0]
+        example = inputs[:1]
+    rows = measure_layers(model, example, settings, chosen.layers, inputs=inputs)
+    return pd.DataFrame(rows).assign(extension=True)
 
 
 def model_metrics(layers: pd.DataFrame) -> MetricHistory:
@@ -110,9 +143,14 @@ def model_metrics(layers: pd.DataFrame) -> MetricHistory:
     values = {
         f"{row.layer}/{column}": getattr(row, column)
         for row in layers.itertuples()
-        for column in ("ei", "ei_parts", "sensitivity", "degeneracy_parts")
+        for column in ("ei", "ei_parts", "sensitivity", "degeneracy_parts", "outside_share")
     }
-    return metrics(values)
+    flags = {
+        f"{row.layer}/{flag}": float(getattr(row, flag))
+        for row in layers.itertuples()
+        for flag in ("ei_converged", "ei_parts_converged", "sensitivity_converged", "outside_flag")
+    }
+    return metrics(values | flags)
 
 
 def report(series: pd.DataFrame, layers: pd.DataFrame, params: EffectiveInformationParams) -> str:

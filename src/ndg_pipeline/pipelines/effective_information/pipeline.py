@@ -19,7 +19,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(nodes.training_metrics, "ei_training_series", "ei_training_metrics", name="ei_training_metrics"),
             Node(
                 nodes.measure_trained_model,
-                ["trained_model", "dataset_info", "params:effective_information"],
+                ["trained_model", "dataset_info", "params:effective_information", "dataset_splits"],
                 "ei_model_layers",
                 name="ei_model_layers",
             ),

@@ -93,14 +93,17 @@ def interactions_over_checkpoints(
 
 
 def ei_over_checkpoints(
-    checkpoints: Checkpoints, info: dict[str, Any], effective_information: EffectiveInformationParams
+    checkpoints: Checkpoints,
+    info: dict[str, Any],
+    effective_information: EffectiveInformationParams,
+    splits: Any = None,
 ) -> pd.DataFrame:
     """Per checkpoint and measured layer: EI, EI_parts, sensitivity and degeneracy (the effective-information
     pipeline's measurement of the trained model, run on that checkpoint)."""
     from ndg_pipeline.pipelines.effective_information import nodes as ei
 
     frames = [
-        ei.measure_trained_model(model, info, effective_information).assign(**{EPOCH: epoch})
+        ei.measure_trained_model(model, info, effective_information, splits).assign(**{EPOCH: epoch})
         for epoch, model in _each(checkpoints, "effective information")
     ]
     table = pd.concat(frames, ignore_index=True)

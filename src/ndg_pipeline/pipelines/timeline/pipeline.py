@@ -26,7 +26,7 @@ def own_nodes() -> Pipeline:
             ),
             Node(
                 nodes.ei_over_checkpoints,
-                ["model_checkpoints", "dataset_info", "params:effective_information"],
+                ["model_checkpoints", "dataset_info", "params:effective_information", "dataset_splits"],
                 "timeline_ei",
                 name="timeline_ei",
             ),

@@ -1,4 +1,8 @@
-"""The effective-information lens's HTML report: EI over epochs, causal-plane trajectories, integration, the CNN."""
+"""The effective-information lens's HTML report: EI over epochs, causal-plane trajectories, integration, the CNN.
+
+Whole-layer EI and integration appear only where converged; elsewhere the tables say "not converged at N samples"
+and the figures leave the point out.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +13,50 @@ import pandas as pd
 
 from ndg_pipeline.reporting.effective_information.figures import causal_plane_figure, over_epochs
 
-LAYER_COLUMNS = ("layer", "n_in", "n_out", "ei", "ei_parts", "sensitivity", "degeneracy_parts", "integration")
+LAYER_COLUMNS = (
+    "layer", "n_in", "n_out", "ei", "ei_parts", "sensitivity", "degeneracy_parts", "integration", "in_low",
+    "in_high", "out_low", "out_high", "outside_share",
+)  # fmt: skip
+PAPER_FINDINGS = {
+    "iris": "EI changes most while the loss falls fastest, then levels off; the Iris layers differentiate less in "
+    "the causal plane than MNIST's.",
+    "mnist": "EI changes most while the loss falls fastest, then levels off; the layers differentiate in the causal "
+    "plane; in deeper networks the redundant hidden layers move little and stay near where they started.",
+}
+
+
+def _cell(value: Any, samples: int | None, flag: bool | None) -> str:
+    """A table cell: 3 decimals, "not converged at N samples" for NaN (or an unconverged value), ⚠ when flagged."""
+    if isinstance(value, float):
+        if pd.isna(value) or flag is False:
+            return f"not converged at {samples} samples" if samples else "—"
+        return f"{value:.3f}"
+    return str(value)
 
 
 def _table(frame: pd.DataFrame, columns: tuple[str, ...]) -> dict[str, list]:
-    """Header and formatted rows (3 decimals; NaN shown as "capped")."""
-    rows = [
-        [("capped" if pd.isna(value) else f"{value:.3f}") if isinstance(value, float) else str(value) for value in row]
-        for row in frame[list(columns)].itertuples(index=False)
-    ]
+    """Header and formatted rows; each measure shown only where its own convergence flag holds."""
+    rows = []
+    for record in frame.to_dict("records"):
+        row = []
+        for column in columns:
+            base = "ei" if column == "integration" else column
+            flag = record.get(f"{base}_converged")
+            row.append(_cell(record[column], record.get("samples"), None if flag is None else bool(flag)))
+            if column == "outside_share" and record.get("outside_flag"):
+                row[-1] += " ⚠ > 1 %"
+        rows.append(row)
     return {"columns": list(columns), "rows": rows}
+
+
+def _convergence(frame: pd.DataFrame) -> dict[str, str]:
+    """Share of converged values per measure, and the largest N/2 → N change, for one experiment."""
+    result = {}
+    for measure in ("ei", "ei_parts", "sensitivity"):
+        share = frame[f"{measure}_converged"].mean()
+        change = frame[f"{measure}_change"].max()
+        result[measure] = f"{100 * share:.0f} % converged (largest N/2 → N change {change:.3f} bits)"
+    return result
 
 
 def render_report(series: pd.DataFrame, layers: pd.DataFrame, parameters: dict[str, Any]) -> str:
@@ -27,19 +65,26 @@ def render_report(series: pd.DataFrame, layers: pd.DataFrame, parameters: dict[s
     for experiment in series.experiment.unique():
         frame = series[series.experiment == experiment]
         final = frame[frame.epoch == frame.epoch.max()]
-        summary = final.groupby("layer_index")[["n_in", "n_out", "ei", "ei_parts", "sensitivity", "integration"]].mean()
-        summary = summary.reset_index().assign(layer=lambda f: f.layer_index + 1)
+        summary = final.sort_values(["layer_index", "seed"]).assign(layer=lambda f: f.layer_index + 1)
         experiments.append(
             {
                 "name": experiment,
                 "architecture": frame.architecture.iloc[0],
                 "accuracy": float(final.test_accuracy.mean()),
                 "epochs": int(frame.epoch.max()),
+                "measured_epochs": sorted(int(e) for e in frame.epoch.unique()),
+                "examples": (int(frame.train_examples.iloc[0]), int(frame.test_examples.iloc[0])),
                 "seeds": sorted(int(s) for s in frame.seed.unique()),
-                "ei_figure": over_epochs(frame, experiment, {"ei": "EI (whole)", "ei_parts": "EI_parts"}),
+                "paper": PAPER_FINDINGS["iris" if experiment.startswith("iris") else "mnist"],
+                "convergence": _convergence(frame),
+                "ei_figure": over_epochs(
+                    frame, experiment, {"ei": "EI (whole, converged only)", "ei_parts": "EI_parts"}
+                ),
                 "plane_figure": causal_plane_figure(frame, experiment),
-                "integration_figure": over_epochs(frame, experiment, {"integration": "φ = EI − EI_parts"}),
-                "summary": _table(summary, ("layer", "n_in", "n_out", "ei", "ei_parts", "sensitivity", "integration")),
+                "integration_figure": over_epochs(frame, experiment, {"integration": "φ = EI − EI_parts (converged)"}),
+                "summary": _table(
+                    summary, ("layer", "seed", "n_in", "n_out", "ei", "ei_parts", "sensitivity", "integration")
+                ),
             }
         )
     environment = jinja2.Environment(
