@@ -139,12 +139,20 @@ def test_tabular_setting_trains_two_mlps_and_explains_wine():
         }
     )
     explained, samples = nodes.prepare_setting(None, None, {}, params, TrainParams())
-    assert set(explained.models) == {"first", "second"} and len(samples) == 3
+    assert set(explained.models) == {"first", "second", "null"} and len(samples) == 3  # null: untrained, not selected
     assert samples.class_name.tolist() == sorted(samples.class_name.tolist(), key=explained.splits.class_names.index)
     out = run_nodes((explained, samples), params)
-    metrics = dict(zip(out["metrics"].metric, out["metrics"].value, strict=True))
+    table = out["metrics"].set_index("metric")
+    metrics = table.value.to_dict()
     assert metrics["players"] == 13 and metrics["reconstruction_error_and_or"] < 1e-9
     assert 0 <= metrics["modelwise_random_baseline"] < metrics["modelwise_transferability_0.30"] <= 1
+    headlines = table.dropna(subset=["low"])
+    assert {"concepts_per_sample", "explanation_ratio", "strength_share", "modelwise_transferability_0.05"} <= set(
+        headlines.index
+    )
+    assert (headlines.low <= headlines.value + 1e-12).all() and (headlines.value <= headlines.high + 1e-12).all()
+    assert headlines.null.notna().all() and (table.explains == "v(S) − v(∅)").all()
+    assert (headlines.matches_null == ((headlines.low <= headlines.null) & (headlines.null <= headlines.high))).all()
     assert set(out["values"].kind) == {"harsanyi", "and", "or"}
     names = explained.feature_names
     for graph in out["graphs"].values():
