@@ -636,3 +636,47 @@ def test_non_finite_rewards_baselines_and_bad_learning_inputs_are_refused():
     rewards[1, 6] = np.inf
     with pytest.raises(ValueError, match=r"sample 1: the reward is inf at mask 6 \(players kept: \[0, 1\]\)"):
         learn_and_or(rewards, iterations=5, desc=None)
+
+
+def brute_salient_sets(concepts, threshold):
+    sets = []
+    for row in concepts:
+        peak = max(abs(value) for value in row)
+        sets.append({j for j, value in enumerate(row) if peak > 0 and abs(value) >= threshold * peak})
+    return sets
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_rho_and_beta_equal_loops_over_inputs_and_concepts(seed):
+    rng = np.random.default_rng(seed)
+    concepts = rng.normal(size=(9, 24)) * (rng.random((9, 24)) < 0.4) * rng.choice([1.0, 8.0], size=(9, 24))
+    concepts[3] = 0.0  # an input without salient concepts
+    sets = brute_salient_sets(concepts, 0.1)
+    frequency = [sum(j in s for s in sets) for j in range(24)]
+    dictionary = sorted(range(24), key=lambda j: (-frequency[j], j))
+    expected_rho = [np.mean([len(s & set(dictionary[:k])) / max(len(s), 1) for s in sets]) for k in range(1, 31)]
+    np.testing.assert_allclose(samplewise_transferability(concepts, 30, 0.1), expected_rho, atol=1e-12)
+    sets = brute_salient_sets(concepts, 0.05)
+    plus = [sum(j in s and row[j] > 0 for s, row in zip(sets, concepts, strict=True)) for j in range(24)]
+    minus = [sum(j in s and row[j] < 0 for s, row in zip(sets, concepts, strict=True)) for j in range(24)]
+    seen = [j for j in range(24) if plus[j] + minus[j]]
+    beta = {j: max(plus[j], minus[j]) / (plus[j] + minus[j]) for j in seen}
+    alpha = {j: (plus[j] + minus[j]) / len(concepts) for j in seen}
+    table, overall = discrimination_power(concepts, 0.05, bins=4)
+    for row in table.itertuples(index=False):
+        inside = [j for j in seen if row.frequency_low < alpha[j] <= row.frequency_high]
+        assert row.concepts == len(inside)
+        if inside:
+            assert row.discrimination == pytest.approx(np.mean([beta[j] for j in inside]), abs=1e-12)
+        else:
+            assert np.isnan(row.discrimination)
+    assert overall == pytest.approx(sum(alpha[j] * beta[j] for j in seen) / sum(alpha.values()), abs=1e-12)
+    assert table.frequency_high.tolist() == [0.25, 0.5, 0.75, 1.0]
+    salient_counts = [len(s) for s in brute_salient_sets(concepts, 0.05)]
+    assert salient_ratio(concepts, 0.05) == pytest.approx(np.mean(salient_counts) / 24, abs=1e-12)
+    other = rng.normal(size=concepts.shape)
+    other_sets = brute_salient_sets(other, 0.05)
+    for tau in (0.05, 0.3):
+        own = brute_salient_sets(concepts, tau)
+        shares = [len(a & b) / max(len(a), 1) for a, b in zip(own, other_sets, strict=True)]
+        np.testing.assert_allclose(cover_shares(concepts, other, tau), shares, atol=1e-12)

@@ -66,6 +66,13 @@ def test_parameters_refuse_too_many_players_and_adult_without_a_file():
     with pytest.raises(ValueError, match=r"tabular\.path"):
         InteractionsParams.model_validate({"tabular": {"table": "adult"}})
     assert InteractionsParams().split_learning_rate(9) == 1e-5 and InteractionsParams().split_learning_rate(13) < 1e-6
+    with pytest.raises(ValueError, match=r"max_patterns \(500\) exceeds greedy_from \(400\)"):
+        InteractionsParams.model_validate({"patterns": {"max_patterns": 500}})
+    for group in ("split", "baseline_learning"):
+        with pytest.raises(ValueError, match="learning_rate"):
+            InteractionsParams.model_validate({group: {"learning_rate": -1e-3}})
+    with pytest.raises(ValueError, match="cut"):
+        InteractionsParams.model_validate({"patterns": {"cut": "share"}})
 
 
 def run_nodes(explained_and_samples, params: InteractionsParams):
@@ -131,6 +138,7 @@ def test_tabular_setting_trains_two_mlps_and_explains_wine():
         {
             "setting": "tabular",
             "samples_per_class": 1,
+            "classes": None,
             "device": "cpu",
             "tabular": {"epochs": 15, "layers": 3},
             "split": {"iterations": 40},
@@ -202,7 +210,8 @@ def test_the_catalog_holds_rewards_interactions_graphs_and_the_report(interactio
     offsets = latest(project, "data/07_model_output/interaction_offsets.parquet")
     samples = latest(project, "data/05_model_input/interaction_samples.parquet")
     assert 1 <= len(samples) == samples.label.nunique()  # ≤ 1 input per class, correct for both tiny models
-    assert len(rewards) == 2 * len(samples) * 2**9 and set(rewards.model) == {"first", "second"}
+    assert len(rewards) == 3 * len(samples) * 2**9 and set(rewards.model) == {"first", "second", "null"}
+    assert (rewards[rewards["mask"] == 0].reward == 0).all()  # v(S) − v(∅) by default
     assert list(values.columns) == ["model", "sample", "mask", "order", "kind", "value"]
     first = rewards[(rewards.model == "first") & (rewards["sample"] == 0)].sort_values("mask")
     assert first.reward.iloc[-1] > 0  # v(N): log-odds of the true class of a correct input
@@ -222,6 +231,7 @@ def test_the_catalog_holds_rewards_interactions_graphs_and_the_report(interactio
     report = versions(project, "data/08_reporting/interaction_report.html")[-1].read_text()
     metrics = latest(project, "data/08_reporting/interaction_metrics.parquet").set_index("metric").value
     assert f"{metrics['concepts_per_sample']:.1f}" in report and "<svg" in report and "How to read" in report
+    assert "v(S) − v(∅)" in report and "interval" in report and "untrained network" in report
     assert "<script" in versions(project, "data/08_reporting/interaction_graphs.html")[-1].read_text()
 
 

@@ -66,11 +66,11 @@ class SecondModelParams(Params):
 
 
 class NullParams(Params):
-    """The nulls beside every headline number and the bootstrap intervals over inputs."""
+    """The nulls beside every headline number and the intervals over inputs."""
 
     model_seed: int = 2  # seeds the untrained network whose concepts are the null of per-sample numbers and γ
     draws: int = Field(20, ge=1)  # draws of random concept identities and signs (the null of β and ρ)
-    bootstrap: int = Field(200, ge=10)  # resamples of the inputs for each interval
+    halves: int = Field(200, ge=10)  # random halves of each class's inputs behind each interval (delete-half jackknife)
     level: float = Field(0.95, gt=0, lt=1)  # coverage of the intervals
     seed: int = 0  # seeds the draws and the resamples
 
@@ -144,7 +144,8 @@ class InteractionsParams(Params):
 
     setting: Literal["image", "tabular", "text"] = "image"
     samples_per_class: int = Field(50, ge=1)
-    classes: list[int] | None = None
+    classes: list[int] | None = [0, 1]
+    timeline_per_class: int = Field(10, ge=1)
     seed: int = 0
     batch_size: int = Field(1024, gt=0)
     device: str = "auto"

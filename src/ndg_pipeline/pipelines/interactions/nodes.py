@@ -338,7 +338,7 @@ def compute_metrics(
     explained: Explained,
     params: InteractionsParams,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """The metrics of spec §6 (one row per metric, headline numbers with a bootstrap interval over inputs and their
+    """The metrics of spec §6 (one row per metric, headline numbers with an interval over inputs and their
     null), the curves behind the figures, and the MLflow metrics."""
     from ndg_pipeline import tracking
     from ndg_pipeline.interactions import (
@@ -378,7 +378,7 @@ def compute_metrics(
         return float(np.nanmean(np.concatenate(groups)))
 
     def interval(statistic: Any, groups: list[np.ndarray]) -> tuple[float, float]:
-        return interval_over_inputs(statistic, groups, nulls.bootstrap, nulls.level, nulls.seed)
+        return interval_over_inputs(statistic, groups, nulls.halves, nulls.level, nulls.seed)
 
     def headline(name: str, statistic: Any, groups: list[np.ndarray], null: tuple | None, null_kind: str) -> None:
         """A headline number with its interval over inputs and its null (value, low, high), or no null."""
