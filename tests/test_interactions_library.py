@@ -22,6 +22,7 @@ from ndg_pipeline.interactions import (
     and_transpose,
     compute_rewards,
     discrimination_power,
+    explanation_ratio,
     grid_players,
     learn_and_or,
     learn_baseline,
@@ -47,6 +48,7 @@ from ndg_pipeline.interactions.metrics import (
     null_draws,
     random_identities,
     salient,
+    verdict,
 )
 from ndg_pipeline.interactions.mlp import TabularMlp
 from ndg_pipeline.interactions.split_kernel import row_butterfly_
@@ -680,3 +682,29 @@ def test_rho_and_beta_equal_loops_over_inputs_and_concepts(seed):
         own = brute_salient_sets(concepts, tau)
         shares = [len(a & b) / max(len(a), 1) for a, b in zip(own, other_sets, strict=True)]
         np.testing.assert_allclose(cover_shares(concepts, other, tau), shares, atol=1e-12)
+
+
+def test_the_two_ratios_by_hand():
+    from ndg_pipeline.interactions.patterns import strength_share
+
+    kept, removed = np.array([3.0, -1.0]), np.array([0.5, -0.25, -0.5])
+    assert explanation_ratio(kept, removed) == pytest.approx(4.0 / (4.0 + 0.25))  # |Σ removed| = 0.25
+    assert strength_share(kept, removed) == pytest.approx(4.0 / (4.0 + 1.25))  # Σ|removed| = 1.25
+    assert explanation_ratio(np.zeros(2), np.zeros(0)) == 1.0 and strength_share(np.zeros(0), np.zeros(0)) == 1.0
+    v = np.arange(8.0)
+    with pytest.raises(ValueError, match="min_patterns ≤ max_patterns"):
+        remove_noisy(v, and_interactions(v), min_patterns=5, max_patterns=4)
+    with pytest.raises(ValueError, match="n_greedy"):
+        remove_noisy(v, and_interactions(v), min_patterns=1, max_patterns=4, n_greedy=0)
+    with pytest.raises(ValueError, match=r"or_values must be one row of 2\^3 = 8 values"):
+        remove_noisy(v, and_interactions(v), np.zeros(4), min_patterns=1, max_patterns=4)
+
+
+def test_verdicts_take_the_side_of_the_claim():
+    assert verdict((0.6, 0.7), (0.1, 0.2), "above") == "finding"
+    assert verdict((0.6, 0.7), (0.1, 0.2), "below") == "against its null"
+    assert verdict((5.0, 7.0), (29.0, 30.0), "below") == "finding"
+    assert verdict((0.6, 0.7), (0.65, 0.9), "above") == "matched by its null"
+    assert verdict((0.6, 0.7), (float("nan"), float("nan")), "above") == "no null"
+    with pytest.raises(ValueError, match="claim"):
+        verdict((0.6, 0.7), (0.1, 0.2), "higher")

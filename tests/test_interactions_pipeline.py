@@ -3,6 +3,7 @@ catalog, parquet files and MLflow store."""
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 
 import networkx as nx
@@ -149,6 +150,12 @@ def test_tabular_setting_trains_two_mlps_and_explains_wine():
     explained, samples = nodes.prepare_setting(None, None, {}, params, TrainParams())
     assert set(explained.models) == {"first", "second", "null"} and len(samples) == 3  # null: untrained, not selected
     assert samples.class_name.tolist() == sorted(samples.class_name.tolist(), key=explained.splits.class_names.index)
+    from ndg_pipeline.interactions.settings import select_samples
+
+    studied = select_samples(dataclasses.replace(explained, models={"first": explained.models["first"]}), 3, 0, [2])
+    assert [s.label for s in studied] == [2, 2, 2]
+    with pytest.raises(ValueError, match=r"interactions.classes \[7\] are not class ids 0…2"):
+        select_samples(explained, 1, 0, [0, 7])
     out = run_nodes((explained, samples), params)
     table = out["metrics"].set_index("metric")
     metrics = table.value.to_dict()

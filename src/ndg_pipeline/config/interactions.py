@@ -144,7 +144,7 @@ class InteractionsParams(Params):
 
     setting: Literal["image", "tabular", "text"] = "image"
     samples_per_class: int = Field(50, ge=1)
-    classes: list[int] | None = [0, 1]
+    classes: list[int] | None = Field(default_factory=lambda: [0, 1])
     timeline_per_class: int = Field(10, ge=1)
     seed: int = 0
     batch_size: int = Field(1024, gt=0)

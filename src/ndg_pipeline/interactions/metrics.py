@@ -171,3 +171,17 @@ def interval_over_inputs(
 def matches_null(interval: tuple[float, float], null_interval: tuple[float, float]) -> bool:
     """True when the number's interval and its null's overlap: the null then explains the number, no finding."""
     return bool(interval[0] <= null_interval[1] and null_interval[0] <= interval[1])
+
+
+def verdict(interval: tuple[float, float], null_interval: tuple[float, float], claim: str) -> str:
+    """``finding`` when the number's interval lies beyond its null's on the side the claim makes (``above``: e.g.
+    transferability; ``below``: e.g. concepts per input), ``matched by its null`` when they overlap, else
+    ``against its null`` (beyond it on the other side: no finding either)."""
+    if claim not in ("above", "below"):
+        raise ValueError(f"claim must be 'above' or 'below'; got {claim!r}.")
+    if not np.all(np.isfinite(null_interval)):
+        return "no null"
+    if matches_null(interval, null_interval):
+        return "matched by its null"
+    above = interval[0] > null_interval[1]
+    return "finding" if above == (claim == "above") else "against its null"

@@ -319,6 +319,14 @@ def _padded(rows: list[np.ndarray]) -> np.ndarray:
     return np.stack([np.pad(row, (0, width - len(row))) for row in rows])
 
 
+# the side of its null a headline number must lie on to be a finding (the rest: "above")
+CLAIMS = {
+    "concepts_per_sample": "below",
+    "normalized_error": "below",
+    "salient_concepts_per_sample": "below",
+    "harsanyi_salient_concepts_per_sample": "below",
+    "salient_ratio": "below",
+}
 PER_SAMPLE = ("concepts_per_sample", "explanation_ratio", "strength_share", "normalized_error", "thresholds_met")
 
 
@@ -355,6 +363,7 @@ def compute_metrics(
         matches_null,
         null_draws,
         random_identities,
+        verdict,
     )
     from ndg_pipeline.interactions.tables import arrays_of
 
@@ -381,9 +390,11 @@ def compute_metrics(
         return interval_over_inputs(statistic, groups, nulls.halves, nulls.level, nulls.seed)
 
     def headline(name: str, statistic: Any, groups: list[np.ndarray], null: tuple | None, null_kind: str) -> None:
-        """A headline number with its interval over inputs and its null (value, low, high), or no null."""
+        """A headline number with its interval over inputs, its null (value, low, high) or none, and the verdict
+        on the side its claim makes (CLAIMS)."""
         low, high = interval(statistic, groups)
         null = null or (float("nan"),) * 3
+        claim = CLAIMS.get(name, "above")
         rows.append(
             {
                 "metric": name,
@@ -395,6 +406,8 @@ def compute_metrics(
                 "null_high": null[2],
                 "null_kind": null_kind,
                 "matches_null": matches_null((low, high), null[1:]) if np.isfinite(null[0]) else None,
+                "claim": claim,
+                "verdict": verdict((low, high), null[1:], claim),
             }
         )
 
@@ -408,7 +421,7 @@ def compute_metrics(
         return (float(np.mean(draws)), *(float(x) for x in np.quantile(draws, [tail, 1 - tail])))
 
     def check(name: str, value: float) -> None:
-        rows.append({"metric": name, "value": float(value), "null_kind": "", "matches_null": None})
+        rows.append({"metric": name, "value": float(value), "null_kind": "", "matches_null": None, "verdict": "check"})
 
     untrained = "untrained network, same code"
     per_sample = _per_sample(patterns, len(first))
@@ -538,6 +551,7 @@ def compute_metrics(
     }.items():
         check(name, value)
     columns = ["metric", "value", "low", "high", "null", "null_low", "null_high", "null_kind", "matches_null"]
+    columns += ["claim", "verdict"]
     table = pd.DataFrame(rows, columns=columns)
     table["explains"] = params.explained
     table["matches_null"] = table["matches_null"].astype("boolean")

@@ -72,7 +72,7 @@ CHECKS = [
     ("reconstruction_error_and_or", "max error of AND-OR vs target + q (exact)", "{:.1e}"),
     ("q_max", "max |q| (the split's bounded noise term)", "{:.3f}"),
     ("reward_full", "mean v(N) (log-odds of the true class, unmasked)", "{:.2f}"),
-    ("reward_empty", "mean v(∅) (all players masked, before any shift)", "{:.2f}"),
+    ("reward_empty", "mean target at ∅ (0 when explaining v(S) − v(∅))", "{:.2f}"),
 ]
 
 
@@ -85,7 +85,7 @@ class Headline:
     interval: str
     null: str
     null_kind: str
-    verdict: str  # "finding", "matched by its null" or "no null"
+    verdict: str  # "finding", "matched by its null", "against its null" or "no null"
     meaning: str
 
 
@@ -107,15 +107,18 @@ def headline_rows(metrics: pd.DataFrame, parameters: dict[str, Any]) -> list[Hea
     specs = dict(HEADLINES)
     for tau in parameters["metrics"]["transfer_thresholds"]:
         label, form, meaning = TRANSFER
-        specs[f"modelwise_transferability_{tau:.2f}"] = (label.replace("{tau}", f"{tau:.2f}"), form, meaning)
+        specs[f"modelwise_transferability_{tau:.2f}"] = (
+            label.replace("{tau}", f"{tau:.2f}"),
+            form,
+            meaning.replace("{tau}", f"{tau:.2f}"),
+        )
     rows = []
     table = metrics.set_index("metric")
     for key, (label, form, meaning) in specs.items():
         if key not in table.index or pd.isna(table.at[key, "low"]):
             continue
         row = table.loc[key]
-        matched = row["matches_null"]
-        verdict = "no null" if pd.isna(matched) else ("matched by its null" if matched else "finding")
+        verdict = str(row["verdict"])
         rows.append(
             Headline(
                 label.format(**labels),
@@ -126,7 +129,7 @@ def headline_rows(metrics: pd.DataFrame, parameters: dict[str, Any]) -> list[Hea
                 else f"{form.format(row['null'])} [{form.format(row['null_low'])}, {form.format(row['null_high'])}]",
                 str(row["null_kind"]),
                 verdict,
-                meaning.replace("{tau}", "τ1").format(**labels),
+                meaning.format(**labels),
             )
         )
     return rows
