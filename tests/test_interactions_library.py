@@ -22,6 +22,7 @@ from ndg_pipeline.interactions import (
     and_transpose,
     compute_rewards,
     discrimination_power,
+    explanation_ratio,
     grid_players,
     learn_and_or,
     learn_baseline,
@@ -30,7 +31,6 @@ from ndg_pipeline.interactions import (
     or_interactions,
     or_inverse,
     or_transpose,
-    reconstruction_error,
     remove_noisy,
     salient_ratio,
     samplewise_transferability,
@@ -41,6 +41,15 @@ from ndg_pipeline.interactions import (
     words_of,
 )
 from ndg_pipeline.interactions.and_or import _learn_compiled, _learn_torch, decaying_rates
+from ndg_pipeline.interactions.metrics import (
+    cover_shares,
+    interval_over_inputs,
+    matches_null,
+    null_draws,
+    random_identities,
+    salient,
+    verdict,
+)
 from ndg_pipeline.interactions.mlp import TabularMlp
 from ndg_pipeline.interactions.split_kernel import row_butterfly_
 
@@ -248,15 +257,13 @@ def test_token_masker_replaces_word_embeddings_through_the_probe():
         torch.testing.assert_close(logits[row].detach(), expected)
 
 
-def test_and_or_split_reconstructs_v_plus_q_on_every_mask_and_gets_sparser():
+def test_and_or_split_keeps_q_in_its_box_gets_sparser_and_finds_the_planted_or():
     rng = np.random.default_rng(2)
     n = 6
     base = np.array([float(k & 0b110000 == 0b110000) * 3 + float(k & 0b000011 != 0) * 2 for k in range(1 << n)])
     rewards = base + rng.normal(scale=0.05, size=(3, 1 << n))
     split = learn_and_or(rewards, iterations=400, learning_rate=1e-3, desc=None)
     assert (np.abs(split.q) <= split.q_bound[:, None] + 1e-12).all()
-    error = reconstruction_error(rewards + split.q, split.and_interactions, split.or_interactions)
-    assert error.max() < 1e-10
     assert (split.loss_history[-1] < 0.8 * split.loss_history[0]).all()
     low = subset_sizes(n) <= 1
     assert (split.or_interactions[:, low] == 0).all()
@@ -341,16 +348,163 @@ def test_noise_removal_keeps_a_planted_sparse_game():
     assert kept.thresholds_met and set(kept.masks.tolist()) == set(planted)
 
 
-def test_aggregation_merges_a_shared_coalition_by_hand():
-    patterns = np.array([[1, 1, 1, 0], [1, 1, 0, 1], [1, 1, 1, 1], [0, 0, 1, 1]], dtype=bool)
-    result = aggregate(patterns, np.array([3.0, 2.0, 1.0, 1.0]), max_merges=1)
-    assert result.codewords.tolist() == [[True, True, False, False]]  # {0, 1}, shared by three patterns
-    assert result.encoding[:, 4].tolist() == [True, True, True, False]
-    assert result.lengths[1] < result.lengths[0]
-    decoded = np.array(
-        [np.logical_or.reduce(np.vstack([np.eye(4, dtype=bool), result.codewords])[row]) for row in result.encoding]
-    )
+def authors_greedy(target, and_values, or_values, min_patterns, max_patterns, n_greedy, max_error, min_ratio, cut):
+    """The authors' remove_noisy_greedy written out independently: at each step zero every candidate among the
+    n_greedy weakest remaining patterns in turn, rebuild the target on all masks, keep the removal with the
+    smallest squared error; then the last step meeting both thresholds (else max_patterns kept). The constant
+    (I_and(∅)) stays, as in ours; the games here have no zero patterns."""
+    size = len(target)
+    values = np.concatenate([and_values, or_values])
+    pool = [i for i in np.argsort(np.abs(values), kind="stable") if i % size != 0 and values[i] != 0]
+    energy = np.sum(target**2)
+
+    def rebuilt(removed):
+        kept = values.copy()
+        kept[list(removed)] = 0.0
+        return and_inverse(kept[:size]) + or_inverse(kept[size:])
+
+    def ratios(removed):
+        kept = [i for i in pool if i not in removed]
+        strong = np.abs(values[kept]).sum()
+        authors = strong / (strong + abs(values[list(removed)].sum())) if removed else 1.0
+        return authors, strong / np.abs(values[pool]).sum()
+
+    removed, steps = [], [(len(pool), np.sum((target - rebuilt([])) ** 2) / energy, *ratios([]))]
+    while len(pool) - len(removed) > min_patterns:
+        window = [i for i in pool if i not in removed][:n_greedy]
+        errors = [np.sum((target - rebuilt([*removed, i])) ** 2) for i in window]
+        removed.append(window[int(np.argmin(errors))])
+        steps.append((len(pool) - len(removed), min(errors) / energy, *ratios(removed)))
+    column = 2 if cut == "authors" else 3
+    good = [i for i, step in enumerate(steps) if step[1] < max_error and step[column] > min_ratio]
+    good = [i for i in good if steps[i][0] <= max_patterns]
+    chosen = good[-1] if good else len(pool) - min(max_patterns, len(pool))
+    kept = sorted(set(pool) - set(removed[:chosen]))
+    return kept, np.array(steps), bool(good)
+
+
+@pytest.mark.parametrize("cut", ["authors", "strict"])
+@pytest.mark.parametrize("seed", range(6))
+def test_noise_removal_is_the_authors_greedy(cut, seed):
+    rng = np.random.default_rng(seed)
+    n = 5
+    planted = np.zeros(1 << n)
+    planted[rng.choice(np.arange(1, 1 << n), 4, replace=False)] = rng.normal(scale=4.0, size=4)
+    and_values = planted + rng.normal(scale=0.3, size=1 << n)
+    and_values[0] = 0.0  # v(∅) = 0: the constant is no concept
+    or_values = rng.normal(scale=0.2, size=1 << n) * (subset_sizes(n) >= 2)
+    target = and_inverse(and_values) + or_inverse(or_values)
+    rules = {"min_patterns": 3, "max_patterns": 12, "n_greedy": 6, "max_error": 0.05, "min_explanation": 0.8}
+    kept = remove_noisy(target, and_values, or_values, **rules, greedy_from=400, cut=cut)
+    expected, steps, met = authors_greedy(target, and_values, or_values, *rules.values(), cut)
+    ours = sorted(np.where(kept.kinds == "and", kept.masks, kept.masks + (1 << n)).tolist())
+    assert ours == expected and kept.thresholds_met == met and kept.cut == cut
+    np.testing.assert_allclose(kept.steps.to_numpy(), steps, atol=1e-9)
+    values = np.concatenate([and_values, or_values])
+    dropped = [i for i in range(2 << n) if i % (1 << n) and i not in expected]
+    strong = np.abs(values[expected]).sum()
+    assert kept.explanation_ratio == pytest.approx(strong / (strong + abs(values[dropped].sum())), abs=1e-12)
+    assert kept.strength_share == pytest.approx(strong / (strong + np.abs(values[dropped]).sum()), abs=1e-12)
+    assert kept.error == pytest.approx(brute_error(target, kept.kinds, kept.masks, kept.values, kept.bias), abs=1e-9)
+
+
+def test_the_authors_cut_keeps_fewer_patterns_than_the_strict_one_on_cancelling_noise():
+    rng = np.random.default_rng(3)
+    n = 7
+    and_values = rng.normal(scale=0.05, size=1 << n)  # noise that largely cancels in sum
+    and_values[[0b1100000, 0b0011000, 0b0000111]] = [5.0, -4.0, 3.0]
+    and_values[0] = 0.0
+    target = and_inverse(and_values)
+    rules = {"min_patterns": 3, "max_patterns": 80}
+    authors = remove_noisy(target, and_values, **rules)
+    strict = remove_noisy(target, and_values, **rules, cut="strict")
+    assert authors.thresholds_met and authors.explanation_ratio > 0.95
+    assert sorted(authors.masks.tolist()) == [0b0000111, 0b0011000, 0b1100000]  # just the planted three
+    assert authors.strength_share < 0.95  # the stricter number is reported beside R, never as R
+    assert strict.thresholds_met and strict.strength_share > 0.95 and len(strict.values) > 50
+
+
+def test_noise_removal_refuses_bad_rules_and_non_finite_values():
+    v = np.arange(8.0)
+    with pytest.raises(ValueError, match=r"max_patterns \(500\) exceeds greedy_from \(400\)"):
+        remove_noisy(v, and_interactions(v), max_patterns=500)
+    with pytest.raises(ValueError, match="cut must be one of"):
+        remove_noisy(v, and_interactions(v), min_patterns=1, max_patterns=2, cut="share")
+    bad = and_interactions(v)
+    bad[5] = np.nan
+    with pytest.raises(ValueError, match="and_values is nan at mask 5"):
+        remove_noisy(v, bad, min_patterns=1, max_patterns=2)
+
+
+def encoded_pattern(members, n):
+    row = np.zeros(n, dtype=bool)
+    row[list(members)] = True
+    return row
+
+
+def test_aggregation_reproduces_the_worked_case():
+    patterns = np.array([encoded_pattern(m, 5) for m in ({0, 1, 2, 3}, {0, 1, 2, 4}, {0, 1, 3, 4})])
+    result = aggregate(patterns, np.array([3.0, 2.0, 1.0]))
+    assert [np.flatnonzero(c).tolist() for c in result.codewords] == [[0, 1], [0, 1, 2]]
+    np.testing.assert_allclose(result.lengths, [53.67, 37.94, 29.11], atol=0.005)
+    # {0,1,2,3} = {0,1,2} + 3; {0,1,2,4} = {0,1,2} + 4; {0,1,3,4} = {0,1} + 3 + 4
+    assert [np.flatnonzero(row).tolist() for row in result.encoding] == [[3, 6], [4, 6], [3, 4, 5]]
+
+
+def brute_aggregate(patterns, weights, max_merges=5, entropy_weight=10.0):
+    """The authors' aggregate_pattern_iterative written out with loops over codeword combinations."""
+
+    def length(encoding):
+        usage = [sum(w for w, row in zip(weights, encoding, strict=True) if j in row) for j in range(len(book))]
+        total = sum(usage)
+        share = [u / total for u in usage]
+        return sum(u * -np.log(p + 1e-8) for u, p in zip(usage, share, strict=True)) + entropy_weight * sum(
+            p * -np.log(p + 1e-8) for p in share
+        )
+
+    book = [frozenset([i]) for i in range(patterns.shape[1])]
+    encoding = [frozenset(np.flatnonzero(row).tolist()) for row in patterns]
+    lengths = [length(encoding)]
+    for _ in range(max_merges):
+        candidates = sorted(
+            {frozenset(c) for row in encoding for r in range(2, len(row) + 1) for c in itertools.combinations(row, r)},
+            key=lambda c: sum(1 << j for j in c),
+        )
+        best = None
+        for candidate in candidates:
+            book.append(frozenset().union(*(book[j] for j in candidate)))
+            new = [row - candidate | {len(book) - 1} if candidate <= row else row for row in encoding]
+            score = (length(new) - lengths[-1]) / len(book[-1])
+            if best is None or score < best[0] - 1e-12:
+                best = (score, new, length(new), sum(candidate <= row for row in encoding), book[-1])
+            book.pop()
+        if best is None or best[2] > lengths[-1] or best[3] <= 1:
+            break
+        book.append(best[4])
+        encoding, lengths = best[1], [*lengths, best[2]]
+    return [sorted(c) for c in book[patterns.shape[1] :]], lengths
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_aggregation_matches_the_authors_loop_on_random_pattern_sets(seed):
+    rng = np.random.default_rng(seed)
+    n = 6
+    patterns = rng.random((int(rng.integers(3, 9)), n)) < 0.5
+    patterns[:, rng.integers(0, n)] |= rng.random(len(patterns)) < 0.8  # some players shared by many
+    weights = rng.exponential(size=len(patterns))
+    codewords, lengths = brute_aggregate(patterns, weights)
+    result = aggregate(patterns, weights)
+    assert [np.flatnonzero(c).tolist() for c in result.codewords] == codewords
+    np.testing.assert_allclose(result.lengths, lengths, rtol=1e-12)
+    book = np.vstack([np.eye(n, dtype=bool), result.codewords])
+    decoded = np.array([np.logical_or.reduce(book[row]) if row.any() else np.zeros(n, bool) for row in result.encoding])
     assert (decoded == patterns).all()
+
+
+def test_aggregation_stops_when_the_best_merge_serves_one_pattern():
+    patterns = np.array([encoded_pattern({0, 1, 2}, 5), encoded_pattern({3, 4}, 5)])
+    result = aggregate(patterns, np.array([5.0, 1.0]))
+    assert result.codewords.shape == (0, 5) and len(result.lengths) == 1
 
 
 def test_and_or_graph_links_output_concepts_coalitions_and_players():
@@ -386,3 +540,171 @@ def test_metrics_on_hand_worked_cases():
     assert table.concepts.tolist() == [0, 2] and np.isnan(table.discrimination.iloc[0])
     assert overall == pytest.approx((1.0 * 1.0 + (2 / 3) * 0.5) / (1 + 2 / 3))
     assert list(itertools.chain(table.frequency_low)) == [0.0, 0.5]
+
+
+def class_of_inputs(rng, inputs=60, concepts=256, planted=(3, 17, 40, 99, 200), planted_share=0.9):
+    """Concept vectors of one class: ``planted`` concepts strong with a fixed sign in most inputs (transferable),
+    plus each input's own noise concepts at random identities and signs."""
+    values = rng.normal(scale=0.02, size=(inputs, concepts))
+    own = rng.integers(0, concepts, size=(inputs, 6))
+    np.put_along_axis(values, own, rng.choice([-1.0, 1.0], size=own.shape) * rng.uniform(0.3, 1.0, own.shape), 1)
+    signs = np.where(np.arange(len(planted)) % 2, -1.0, 1.0)
+    present = rng.random((inputs, len(planted))) < planted_share
+    values[:, list(planted)] = np.where(present, signs * rng.uniform(0.5, 1.0, present.shape), values[:, list(planted)])
+    return values
+
+
+def noise_of_inputs(rng, inputs=60, concepts=256):
+    """Concept vectors with no structure: every input's strong concepts at random identities with random signs."""
+    values = rng.normal(scale=0.02, size=(inputs, concepts))
+    own = rng.integers(0, concepts, size=(inputs, 11))
+    np.put_along_axis(values, own, rng.choice([-1.0, 1.0], size=own.shape) * rng.uniform(0.3, 1.0, own.shape), 1)
+    return values
+
+
+def rho_of(groups, k=5):
+    return float(np.mean([samplewise_transferability(g, k, 0.1)[-1] for g in groups]))
+
+
+def beta_of(groups):
+    return float(np.nanmean([discrimination_power(g, 0.05, 5)[1] for g in groups]))
+
+
+@pytest.mark.parametrize("statistic", [rho_of, beta_of])
+def test_planted_transferable_concepts_beat_their_null_and_noise_does_not(statistic):
+    rng = np.random.default_rng(0)
+    planted = [class_of_inputs(rng), class_of_inputs(rng, planted=(5, 6, 7, 8, 9))]
+    noise = [noise_of_inputs(rng), noise_of_inputs(rng)]
+    for groups, real in ((planted, True), (noise, False)):
+        interval = interval_over_inputs(statistic, groups, draws=200, seed=1)
+        null = null_draws(statistic, groups, draws=20, seed=2)
+        null_interval = tuple(np.quantile(null, [0.025, 0.975]))
+        assert interval[0] < statistic(groups) < interval[1]
+        assert matches_null(interval, null_interval) is not real
+        if real:
+            assert interval[0] > null_interval[1]  # detected: above the null, not merely different
+
+
+def test_nulls_keep_each_inputs_strengths_and_intervals_resample_inputs():
+    rng = np.random.default_rng(4)
+    concepts = rng.normal(size=(5, 32))
+    shuffled = random_identities(concepts, np.random.default_rng(0))
+    np.testing.assert_array_equal(np.sort(np.abs(shuffled), axis=1), np.sort(np.abs(concepts), axis=1))
+    assert (salient(shuffled, 0.3).sum(axis=1) == salient(concepts, 0.3).sum(axis=1)).all()
+    assert not np.array_equal(shuffled, concepts) and (np.sign(shuffled) != 0).all()
+    groups = [np.array([1.0, 1.0, 1.0]), np.array([3.0])]
+    same = interval_over_inputs(lambda g: float(np.mean(np.concatenate(g))), groups)  # halves keep 2 of 3 and the 1
+    np.testing.assert_allclose(same, (1.5, 1.5), atol=1e-12)
+    spread = interval_over_inputs(lambda g: float(np.mean(g[0])), [np.arange(100.0)], draws=400, level=0.9)
+    standard_error = np.std(np.arange(100.0), ddof=1) / 10  # 2.9: for a mean the jackknife's se is s / √n
+    assert spread[0] + spread[1] == pytest.approx(99.0)
+    assert (spread[1] - spread[0]) / 2 == pytest.approx(1.645 * standard_error, rel=0.15)
+    assert matches_null((0.2, 0.4), (0.4, 0.5)) and matches_null((0.2, 0.4), (0.0, 0.9))
+    assert not matches_null((0.2, 0.4), (0.41, 0.5)) and not matches_null((0.2, 0.4), (0.1, 0.19))
+    with pytest.raises(ValueError, match="level"):
+        interval_over_inputs(rho_of, groups, level=1.0)
+
+
+def test_cover_shares_per_input_by_hand():
+    first = np.array([[4.0, 2.0, 0.1, 0.0], [1.0, 0.0, 0.0, 0.5]])
+    second = np.array([[0.0, 3.0, 3.0, 0.0], [1.0, 1.0, 1.0, 1.0]])
+    np.testing.assert_allclose(cover_shares(first, second, 0.05), [1 / 2, 1.0])  # {0,1} vs {1,2}; {0,3} vs all
+    np.testing.assert_allclose(cover_shares(first, second, 0.6), [0.0, 1.0])  # {0} vs {1,2}; {0} vs all
+    with pytest.raises(ValueError, match="differ in shape"):
+        cover_shares(first, second[:, :3], 0.05)
+
+
+def test_non_finite_rewards_baselines_and_bad_learning_inputs_are_refused():
+    model = tiny_mlp(4, 2)
+    x = torch.tensor([1.0, 0.0, 2.0, 0.5])
+    broken = torch.tensor([1.0, 0.0, float("nan"), 0.5])  # NaN only where player 2 is kept
+    with pytest.raises(ValueError, match=r"sample 1: the reward is nan at mask 2 \(players kept: \[2\]\)"):
+        compute_rewards(model, [TabularMasker(x, 0.0), TabularMasker(broken, 0.0)], [1, 1], desc=None)
+    with torch.no_grad():
+        model.layers[0].weight[0, 2] = float("nan")  # a NaN weight: every masked input, even the empty one
+    with pytest.raises(ValueError, match=r"sample 0: the reward is nan at mask 0 \(players kept: \[\]\)"):
+        compute_rewards(model, [TabularMasker(x, 0.0)], [1], check_positive=True, desc=None)
+    with pytest.raises(ValueError, match="baseline is nan at element 1"):
+        TabularMasker(x, torch.tensor([0.0, float("nan"), 0.0, 0.0]))
+    with pytest.raises(ValueError, match="baseline is inf"):
+        ImageMasker(torch.zeros(1, 4, 4), grid_players(4, 4, 2, 2), baseline=float("inf"))
+    with pytest.raises(ValueError, match="learning rate must be positive"):
+        learn_and_or(np.arange(8.0), iterations=5, learning_rate=-1e-3, desc=None)
+    with pytest.raises(ValueError, match="learning rate must be positive"):
+        learn_baseline(tiny_mlp(4, 2), TabularMasker(x, 0.0), 1, -1.0, 1.0, iterations=2, learning_rate=-0.1, desc=None)
+    with pytest.raises(ValueError, match=r"got shape \(2, 3, 8\)"):
+        learn_and_or(np.zeros((2, 3, 8)), iterations=5, desc=None)
+    rewards = np.arange(16.0).reshape(2, 8)
+    rewards[1, 6] = np.inf
+    with pytest.raises(ValueError, match=r"sample 1: the reward is inf at mask 6 \(players kept: \[0, 1\]\)"):
+        learn_and_or(rewards, iterations=5, desc=None)
+
+
+def brute_salient_sets(concepts, threshold):
+    sets = []
+    for row in concepts:
+        peak = max(abs(value) for value in row)
+        sets.append({j for j, value in enumerate(row) if peak > 0 and abs(value) >= threshold * peak})
+    return sets
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_rho_and_beta_equal_loops_over_inputs_and_concepts(seed):
+    rng = np.random.default_rng(seed)
+    concepts = rng.normal(size=(9, 24)) * (rng.random((9, 24)) < 0.4) * rng.choice([1.0, 8.0], size=(9, 24))
+    concepts[3] = 0.0  # an input without salient concepts
+    sets = brute_salient_sets(concepts, 0.1)
+    frequency = [sum(j in s for s in sets) for j in range(24)]
+    dictionary = sorted(range(24), key=lambda j: (-frequency[j], j))
+    expected_rho = [np.mean([len(s & set(dictionary[:k])) / max(len(s), 1) for s in sets]) for k in range(1, 31)]
+    np.testing.assert_allclose(samplewise_transferability(concepts, 30, 0.1), expected_rho, atol=1e-12)
+    sets = brute_salient_sets(concepts, 0.05)
+    plus = [sum(j in s and row[j] > 0 for s, row in zip(sets, concepts, strict=True)) for j in range(24)]
+    minus = [sum(j in s and row[j] < 0 for s, row in zip(sets, concepts, strict=True)) for j in range(24)]
+    seen = [j for j in range(24) if plus[j] + minus[j]]
+    beta = {j: max(plus[j], minus[j]) / (plus[j] + minus[j]) for j in seen}
+    alpha = {j: (plus[j] + minus[j]) / len(concepts) for j in seen}
+    table, overall = discrimination_power(concepts, 0.05, bins=4)
+    for row in table.itertuples(index=False):
+        inside = [j for j in seen if row.frequency_low < alpha[j] <= row.frequency_high]
+        assert row.concepts == len(inside)
+        if inside:
+            assert row.discrimination == pytest.approx(np.mean([beta[j] for j in inside]), abs=1e-12)
+        else:
+            assert np.isnan(row.discrimination)
+    assert overall == pytest.approx(sum(alpha[j] * beta[j] for j in seen) / sum(alpha.values()), abs=1e-12)
+    assert table.frequency_high.tolist() == [0.25, 0.5, 0.75, 1.0]
+    salient_counts = [len(s) for s in brute_salient_sets(concepts, 0.05)]
+    assert salient_ratio(concepts, 0.05) == pytest.approx(np.mean(salient_counts) / 24, abs=1e-12)
+    other = rng.normal(size=concepts.shape)
+    other_sets = brute_salient_sets(other, 0.05)
+    for tau in (0.05, 0.3):
+        own = brute_salient_sets(concepts, tau)
+        shares = [len(a & b) / max(len(a), 1) for a, b in zip(own, other_sets, strict=True)]
+        np.testing.assert_allclose(cover_shares(concepts, other, tau), shares, atol=1e-12)
+
+
+def test_the_two_ratios_by_hand():
+    from ndg_pipeline.interactions.patterns import strength_share
+
+    kept, removed = np.array([3.0, -1.0]), np.array([0.5, -0.25, -0.5])
+    assert explanation_ratio(kept, removed) == pytest.approx(4.0 / (4.0 + 0.25))  # |Σ removed| = 0.25
+    assert strength_share(kept, removed) == pytest.approx(4.0 / (4.0 + 1.25))  # Σ|removed| = 1.25
+    assert explanation_ratio(np.zeros(2), np.zeros(0)) == 1.0 and strength_share(np.zeros(0), np.zeros(0)) == 1.0
+    v = np.arange(8.0)
+    with pytest.raises(ValueError, match="min_patterns ≤ max_patterns"):
+        remove_noisy(v, and_interactions(v), min_patterns=5, max_patterns=4)
+    with pytest.raises(ValueError, match="n_greedy"):
+        remove_noisy(v, and_interactions(v), min_patterns=1, max_patterns=4, n_greedy=0)
+    with pytest.raises(ValueError, match=r"or_values must be one row of 2\^3 = 8 values"):
+        remove_noisy(v, and_interactions(v), np.zeros(4), min_patterns=1, max_patterns=4)
+
+
+def test_verdicts_take_the_side_of_the_claim():
+    assert verdict((0.6, 0.7), (0.1, 0.2), "above") == "finding"
+    assert verdict((0.6, 0.7), (0.1, 0.2), "below") == "against its null"
+    assert verdict((5.0, 7.0), (29.0, 30.0), "below") == "finding"
+    assert verdict((0.6, 0.7), (0.65, 0.9), "above") == "matched by its null"
+    assert verdict((0.6, 0.7), (float("nan"), float("nan")), "above") == "no null"
+    with pytest.raises(ValueError, match="claim"):
+        verdict((0.6, 0.7), (0.1, 0.2), "higher")

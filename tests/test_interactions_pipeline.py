@@ -3,6 +3,7 @@ catalog, parquet files and MLflow store."""
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 
 import networkx as nx
@@ -66,6 +67,13 @@ def test_parameters_refuse_too_many_players_and_adult_without_a_file():
     with pytest.raises(ValueError, match=r"tabular\.path"):
         InteractionsParams.model_validate({"tabular": {"table": "adult"}})
     assert InteractionsParams().split_learning_rate(9) == 1e-5 and InteractionsParams().split_learning_rate(13) < 1e-6
+    with pytest.raises(ValueError, match=r"max_patterns \(500\) exceeds greedy_from \(400\)"):
+        InteractionsParams.model_validate({"patterns": {"max_patterns": 500}})
+    for group in ("split", "baseline_learning"):
+        with pytest.raises(ValueError, match="learning_rate"):
+            InteractionsParams.model_validate({group: {"learning_rate": -1e-3}})
+    with pytest.raises(ValueError, match="cut"):
+        InteractionsParams.model_validate({"patterns": {"cut": "share"}})
 
 
 def run_nodes(explained_and_samples, params: InteractionsParams):
@@ -131,6 +139,7 @@ def test_tabular_setting_trains_two_mlps_and_explains_wine():
         {
             "setting": "tabular",
             "samples_per_class": 1,
+            "classes": None,
             "device": "cpu",
             "tabular": {"epochs": 15, "layers": 3},
             "split": {"iterations": 40},
@@ -139,12 +148,26 @@ def test_tabular_setting_trains_two_mlps_and_explains_wine():
         }
     )
     explained, samples = nodes.prepare_setting(None, None, {}, params, TrainParams())
-    assert set(explained.models) == {"first", "second"} and len(samples) == 3
+    assert set(explained.models) == {"first", "second", "null"} and len(samples) == 3  # null: untrained, not selected
     assert samples.class_name.tolist() == sorted(samples.class_name.tolist(), key=explained.splits.class_names.index)
+    from ndg_pipeline.interactions.settings import select_samples
+
+    studied = select_samples(dataclasses.replace(explained, models={"first": explained.models["first"]}), 3, 0, [2])
+    assert [s.label for s in studied] == [2, 2, 2]
+    with pytest.raises(ValueError, match=r"interactions.classes \[7\] are not class ids 0…2"):
+        select_samples(explained, 1, 0, [0, 7])
     out = run_nodes((explained, samples), params)
-    metrics = dict(zip(out["metrics"].metric, out["metrics"].value, strict=True))
+    table = out["metrics"].set_index("metric")
+    metrics = table.value.to_dict()
     assert metrics["players"] == 13 and metrics["reconstruction_error_and_or"] < 1e-9
     assert 0 <= metrics["modelwise_random_baseline"] < metrics["modelwise_transferability_0.30"] <= 1
+    headlines = table.dropna(subset=["low"])
+    assert {"concepts_per_sample", "explanation_ratio", "strength_share", "modelwise_transferability_0.05"} <= set(
+        headlines.index
+    )
+    assert (headlines.low <= headlines.value + 1e-12).all() and (headlines.value <= headlines.high + 1e-12).all()
+    assert headlines.null.notna().all() and (table.explains == "v(S) − v(∅)").all()
+    assert (headlines.matches_null == ((headlines.low <= headlines.null) & (headlines.null <= headlines.high))).all()
     assert set(out["values"].kind) == {"harsanyi", "and", "or"}
     names = explained.feature_names
     for graph in out["graphs"].values():
@@ -194,7 +217,8 @@ def test_the_catalog_holds_rewards_interactions_graphs_and_the_report(interactio
     offsets = latest(project, "data/07_model_output/interaction_offsets.parquet")
     samples = latest(project, "data/05_model_input/interaction_samples.parquet")
     assert 1 <= len(samples) == samples.label.nunique()  # ≤ 1 input per class, correct for both tiny models
-    assert len(rewards) == 2 * len(samples) * 2**9 and set(rewards.model) == {"first", "second"}
+    assert len(rewards) == 3 * len(samples) * 2**9 and set(rewards.model) == {"first", "second", "null"}
+    assert (rewards[rewards["mask"] == 0].reward == 0).all()  # v(S) − v(∅) by default
     assert list(values.columns) == ["model", "sample", "mask", "order", "kind", "value"]
     first = rewards[(rewards.model == "first") & (rewards["sample"] == 0)].sort_values("mask")
     assert first.reward.iloc[-1] > 0  # v(N): log-odds of the true class of a correct input
@@ -214,6 +238,7 @@ def test_the_catalog_holds_rewards_interactions_graphs_and_the_report(interactio
     report = versions(project, "data/08_reporting/interaction_report.html")[-1].read_text()
     metrics = latest(project, "data/08_reporting/interaction_metrics.parquet").set_index("metric").value
     assert f"{metrics['concepts_per_sample']:.1f}" in report and "<svg" in report and "How to read" in report
+    assert "v(S) − v(∅)" in report and "interval" in report and "untrained network" in report
     assert "<script" in versions(project, "data/08_reporting/interaction_graphs.html")[-1].read_text()
 
 

@@ -58,10 +58,21 @@ class TextSettingParams(Params):
 
 
 class SecondModelParams(Params):
-    """The independently trained second model for model-wise transferability (0 epochs: none)."""
+    """The independently trained second model for model-wise transferability (0 epochs: none; null: trained
+    exactly as the first, ``train.epochs``, from another seed)."""
 
     seed: int = 1
-    epochs: int = Field(3, ge=0)
+    epochs: int | None = Field(None, ge=0)
+
+
+class NullParams(Params):
+    """The nulls beside every headline number and the intervals over inputs."""
+
+    model_seed: int = 2  # seeds the untrained network whose concepts are the null of per-sample numbers and γ
+    draws: int = Field(20, ge=1)  # draws of random concept identities and signs (the null of β and ρ)
+    halves: int = Field(200, ge=10)  # random halves of each class's inputs behind each interval (delete-half jackknife)
+    level: float = Field(0.95, gt=0, lt=1)  # coverage of the intervals
+    seed: int = 0  # seeds the draws and the resamples
 
 
 class SplitParams(Params):
@@ -82,6 +93,7 @@ class PatternParams(Params):
     max_error: float = Field(0.1, gt=0)
     min_explanation: float = Field(0.95, gt=0, le=1)
     greedy_from: int = Field(400, ge=1)
+    cut: Literal["authors", "strict"] = "authors"
     max_merges: int = Field(5, ge=0)
     entropy_weight: float = Field(10.0, ge=0)
 
@@ -90,6 +102,11 @@ class PatternParams(Params):
         if self.min_patterns > self.max_patterns:
             raise ValueError(
                 f"interactions.patterns.min_patterns ({self.min_patterns}) exceeds max_patterns ({self.max_patterns})"
+            )
+        if self.max_patterns > self.greedy_from:
+            raise ValueError(
+                f"interactions.patterns.max_patterns ({self.max_patterns}) exceeds greedy_from ({self.greedy_from}): "
+                "the greedy would never choose among the counts it may keep; raise greedy_from"
             )
         return self
 
@@ -126,15 +143,18 @@ class InteractionsParams(Params):
     """The interaction lens: players, rewards, the AND-OR split and its metrics."""
 
     setting: Literal["image", "tabular", "text"] = "image"
-    samples_per_class: int = Field(2, ge=1)
+    samples_per_class: int = Field(50, ge=1)
+    classes: list[int] | None = Field(default_factory=lambda: [0, 1])
+    timeline_per_class: int = Field(10, ge=1)
     seed: int = 0
     batch_size: int = Field(1024, gt=0)
     device: str = "auto"
-    subtract_empty: bool = False
+    subtract_empty: bool = True
     image: ImageSettingParams = ImageSettingParams()
     tabular: TabularSettingParams = TabularSettingParams()
     text: TextSettingParams = TextSettingParams()
     second_model: SecondModelParams = SecondModelParams()
+    nulls: NullParams = NullParams()
     split: SplitParams = SplitParams()
     patterns: PatternParams = PatternParams()
     metrics: MetricParams = MetricParams()
@@ -146,6 +166,11 @@ class InteractionsParams(Params):
         if self.text.min_words > self.text.max_words:
             raise ValueError("interactions.text.min_words exceeds interactions.text.max_words")
         return self
+
+    @property
+    def explained(self) -> str:
+        """What the concepts explain: the reward minus the constant v(∅) (the default), or the reward itself."""
+        return "v(S) − v(∅)" if self.subtract_empty else "v(S)"
 
     def split_learning_rate(self, players: int) -> float:
         """The split's learning rate: as given, else 1e-5 · 2^(9 − n) — the authors' image rate at n = 9 players,

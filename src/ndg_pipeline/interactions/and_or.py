@@ -21,7 +21,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ndg_pipeline.interactions.players import Masker, subset_masks, subset_sizes
-from ndg_pipeline.interactions.rewards import Reward, compute_rewards, log_odds, masked_rewards
+from ndg_pipeline.interactions.rewards import Reward, compute_rewards, finite_rewards, log_odds, masked_rewards
 from ndg_pipeline.interactions.split_kernel import split_steps
 from ndg_pipeline.interactions.transforms import and_interactions, and_transpose, butterfly_, n_players_of, one_thread
 
@@ -43,6 +43,8 @@ def decaying_rates(learning_rate: float, iterations: int) -> np.ndarray:
     """lr · 10^(−t/(T−1)) for t = 0…T−1: log-linear decay from lr to lr/10 (the authors' schedule)."""
     if iterations < 1:
         raise ValueError(f"iterations must be at least 1; got {iterations}.")
+    if not learning_rate > 0:
+        raise ValueError(f"the learning rate must be positive; got {learning_rate}.")
     return learning_rate * np.logspace(0.0, -1.0, iterations) if iterations > 1 else np.array([learning_rate])
 
 
@@ -68,7 +70,10 @@ def learn_and_or(
     progress bar (None hides it).
     """
     values = np.atleast_2d(np.asarray(rewards, dtype=np.float64))
+    if values.ndim != 2:
+        raise ValueError(f"rewards must be one row [2^n] or samples × masks [B, 2^n]; got shape {values.shape}.")
     n_players_of(values.shape[-1])
+    finite_rewards(values)
     rates = decaying_rates(learning_rate, iterations)
     steps = np.unique(np.linspace(0, iterations - 1, min(checkpoints, iterations)).round().astype(int))
     bound = q_threshold * np.abs(values[:, -1] - values[:, 0])

@@ -69,6 +69,17 @@ def _as_tensor(value: Any, like: torch.Tensor) -> torch.Tensor:
     return torch.as_tensor(value, dtype=like.dtype, device=like.device)
 
 
+def finite_baseline(baseline: torch.Tensor) -> torch.Tensor:
+    """Refuse a baseline with NaN or inf (every masked input would carry it), naming the first bad element."""
+    bad = torch.nonzero(~torch.isfinite(baseline.detach()).reshape(-1))
+    if len(bad):
+        raise ValueError(
+            f"the baseline is {baseline.detach().reshape(-1)[bad[0, 0]].item()} at element {int(bad[0, 0])}: a "
+            "masked input would carry it; give a finite baseline (e.g. black, zero or the training mean)."
+        )
+    return baseline
+
+
 @dataclass
 class TabularMasker:
     """One player per column of a table row ``x`` [n]; masked columns take ``baseline`` (zero or the training
@@ -79,7 +90,7 @@ class TabularMasker:
 
     def __post_init__(self) -> None:
         self.x = torch.as_tensor(self.x, dtype=torch.float32).flatten()
-        self.baseline = _as_tensor(self.baseline, self.x).expand_as(self.x)
+        self.baseline = finite_baseline(_as_tensor(self.baseline, self.x).expand_as(self.x))
         self.n_players = check_players(self.x.numel())
 
     def with_baseline(self, baseline: torch.Tensor) -> TabularMasker:
@@ -150,7 +161,7 @@ class ImageMasker:
             maps[player, indices] = 1.0
         self._maps = maps
         self._background = (maps.sum(dim=0) == 0) & self.background_kept
-        self.baseline = _as_tensor(self.baseline, self.image).expand_as(self.image)
+        self.baseline = finite_baseline(_as_tensor(self.baseline, self.image).expand_as(self.image))
 
     def with_baseline(self, baseline: torch.Tensor) -> ImageMasker:
         return ImageMasker(self.image, self.players, baseline, self.background_kept)
@@ -197,6 +208,7 @@ class TokenMasker:
     _maps: torch.Tensor = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        finite_baseline(torch.as_tensor(self.baseline))
         self.n_players = check_players(len(self.words))
         length = self.inputs_["input_ids"].shape[-1]
         maps = torch.zeros(self.n_players, length)

@@ -14,7 +14,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ndg_pipeline.interactions.players import Masker, subset_masks
+from ndg_pipeline.interactions.players import Masker, players_of, subset_masks
+from ndg_pipeline.interactions.transforms import n_players_of
 
 Reward = Callable[[torch.Tensor, int], torch.Tensor]
 
@@ -30,6 +31,20 @@ def log_odds(logits: torch.Tensor, label: int) -> torch.Tensor:
         raise ValueError(f"label {label} is not one of the model's {z.shape[-1]} classes.")
     others = torch.cat((z[:, :label], z[:, label + 1 :]), dim=1)
     return z[:, label] - torch.logsumexp(others, dim=1)
+
+
+def finite_rewards(values: np.ndarray) -> np.ndarray:
+    """Refuse NaN or inf rewards [B, 2^n], naming the first sample and mask (and its players) where one occurs."""
+    bad = np.argwhere(~np.isfinite(values))
+    if len(bad):
+        row, mask = (int(i) for i in bad[0])
+        players = players_of(mask, n_players_of(values.shape[-1]))
+        raise ValueError(
+            f"sample {row}: the reward is {values[row, mask]} at mask {mask} (players kept: {players}); the model's "
+            "logits on that masked input are not finite. Check the model's weights, the input and the baseline "
+            "for NaN or inf."
+        )
+    return values
 
 
 def masked_rewards(
@@ -78,6 +93,7 @@ def compute_rewards(
                     bar.update()
     finally:
         model.train(was_training)
+    finite_rewards(values)
     if check_positive:
         bad = np.flatnonzero(values[:, -1] <= 0)
         if bad.size:

@@ -5,6 +5,7 @@ to turn one input into players and a masker; :func:`select_samples` picks what t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -88,18 +89,22 @@ class Setting:
         return getattr(output, "logits", output)
 
 
-def select_samples(setting: Setting, per_class: int, seed: int) -> list[Sample]:
-    """Up to ``per_class`` test inputs per class, in a seeded random order, that every model classifies correctly
-    with positive log-odds of the label (p > 0.5), so that v(N) > 0 (spec §1)."""
+def select_samples(setting: Setting, per_class: int, seed: int, classes: Sequence[int] | None = None) -> list[Sample]:
+    """Up to ``per_class`` test inputs per class (of ``classes``, default all), in a seeded random order, that every
+    model classifies correctly with positive log-odds of the label (p > 0.5), so that v(N) > 0 (spec §1)."""
+    studied = range(setting.splits.num_classes) if classes is None else sorted(set(classes))
+    unknown = [c for c in studied if not 0 <= c < setting.splits.num_classes]
+    if unknown:
+        raise ValueError(f"interactions.classes {unknown} are not class ids 0…{setting.splits.num_classes - 1}.")
     order = np.random.default_rng(seed).permutation(len(setting.splits.test))
-    chosen: dict[int, list[Sample]] = {c: [] for c in range(setting.splits.num_classes)}
+    chosen: dict[int, list[Sample]] = {c: [] for c in studied}
     for model in setting.models.values():
         model.eval()
     for index in order:
         if all(len(found) >= per_class for found in chosen.values()):
             break
         sample = setting.sample(int(index))
-        if sample is None or len(chosen[sample.label]) >= per_class:
+        if sample is None or sample.label not in chosen or len(chosen[sample.label]) >= per_class:
             continue
         if all(float(log_odds(setting.full_logits(sample, m), sample.label)[0]) > 0 for m in setting.models.values()):
             chosen[sample.label].append(sample)

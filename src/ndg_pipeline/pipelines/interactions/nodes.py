@@ -18,7 +18,7 @@ Explained = Any  # ndg_pipeline.interactions.settings.Setting with its samples
 Graph = Any  # networkx.DiGraph
 
 log = logging.getLogger(__name__)
-FIRST, SECOND = "first", "second"
+FIRST, SECOND, NULL = "first", "second", "null"  # NULL: an untrained network of the same architecture
 
 
 def _train(
@@ -46,8 +46,9 @@ def _second_model(model: Model, splits: Splits, train: TrainParams, params: Inte
     """``{"first": model}`` plus, when asked for, the same architecture trained from another seed."""
     from ndg_pipeline.models import build_model
 
-    if params.second_model.epochs == 0 or params.setting == "text":
-        if params.setting == "text" and params.second_model.epochs:
+    epochs = train.epochs if params.second_model.epochs is None else params.second_model.epochs
+    if epochs == 0 or params.setting == "text":
+        if params.setting == "text" and epochs:
             log.warning("no second model for text (it would not be pretrained): model-wise transferability is skipped")
         return {FIRST: model}
     fresh = build_model(dict(model.ndg_config), seed=params.second_model.seed)
@@ -55,7 +56,7 @@ def _second_model(model: Model, splits: Splits, train: TrainParams, params: Inte
         fresh,
         splits,
         train,
-        params.second_model.epochs,
+        epochs,
         params.second_model.seed,
         train.batch_size,
         train.learning_rate,
@@ -72,13 +73,31 @@ def _tabular(params: InteractionsParams, train: TrainParams) -> Explained:
 
     table = params.tabular
     splits = load_table(table.table, table.path, table.test_fraction, table.split_seed, table.limit)
-    seeds = {FIRST: params.seed} | ({SECOND: params.second_model.seed} if params.second_model.epochs else {})
+    seeds = {FIRST: params.seed} | ({SECOND: params.second_model.seed} if params.second_model.epochs != 0 else {})
     models = {}
-    for name, seed in seeds.items():
+    for name, seed in seeds.items():  # both trained the same way (table.epochs), from different seeds
         torch.manual_seed(seed)
         mlp = TabularMlp(len(splits.info["features"]), splits.num_classes, table.hidden, table.layers)
         models[name] = _train(mlp, splits, train, table.epochs, seed, table.batch_size, table.learning_rate)
     return tabular_setting(models, splits, table.baseline)
+
+
+def _null_model(model: Model, explained: Explained, params: InteractionsParams) -> Model | None:
+    """The untrained network of the same architecture whose concepts are the null of the per-sample numbers and
+    of γ (none for text: a transformer's untrained weights are no comparable model)."""
+    import torch
+
+    if explained.kind == "image":
+        from ndg_pipeline.models import build_model
+
+        return build_model(dict(model.ndg_config), seed=params.nulls.model_seed)
+    if explained.kind == "tabular":
+        from ndg_pipeline.interactions.mlp import TabularMlp
+
+        torch.manual_seed(params.nulls.model_seed)
+        table = params.tabular
+        return TabularMlp(len(explained.feature_names), explained.splits.num_classes, table.hidden, table.layers)
+    return None
 
 
 def prepare_setting(
@@ -107,7 +126,10 @@ def prepare_setting(
         setting = text_setting({FIRST: model}, splits, load_tokenizer(info["tokenizer"]), words, params.text.embedding)
     device = resolve_device(params.device)
     setting.models = {name: m.to(device).eval() for name, m in setting.models.items()}
-    samples = select_samples(setting, params.samples_per_class, params.seed)
+    samples = select_samples(setting, params.samples_per_class, params.seed, params.classes)
+    null = _null_model(model, setting, params)
+    if null is not None:  # added after the selection: it classifies at chance
+        setting.models[NULL] = null.to(device).eval()
     table = pd.DataFrame(
         {
             "sample": np.arange(len(samples), dtype=np.int64),
@@ -151,7 +173,10 @@ def compute_rewards(explained: Explained, params: InteractionsParams, require_co
                 )
                 masker = masker.with_baseline(learned.baseline)
             desc = f"rewards {name} {position + 1}/{len(explained.samples)}"
-            values = rewards_of(model, [masker], [sample.label], params.batch_size, desc=desc)[0]
+            try:
+                values = rewards_of(model, [masker], [sample.label], params.batch_size, desc=desc)[0]
+            except ValueError as error:
+                raise ValueError(f"model {name}, input {position} (test index {sample.index}): {error}") from error
             if require_correct and name == FIRST and values[-1] <= 0:
                 raise ValueError(f"sample {position}: v(N) = {values[-1]:.3f} ≤ 0 although it was selected as correct")
             arrays[(name, position)] = values - values[0] if params.subtract_empty else values
@@ -217,6 +242,25 @@ def _split_arrays(interactions: pd.DataFrame, kind: str) -> dict[tuple[str, int]
     return arrays_of(interactions[interactions["kind"] == kind], "value")
 
 
+def _retained(target: np.ndarray, and_values: np.ndarray, or_values: np.ndarray, params: InteractionsParams) -> Any:
+    """Noise removal of one sample with the run's rules (the authors' cut unless ``patterns.cut`` says strict)."""
+    from ndg_pipeline.interactions import remove_noisy
+
+    rules = params.patterns
+    return remove_noisy(
+        target,
+        and_values,
+        or_values,
+        rules.min_patterns,
+        rules.max_patterns,
+        rules.n_greedy,
+        rules.max_error,
+        rules.min_explanation,
+        rules.greedy_from,
+        rules.cut,
+    )
+
+
 def build_graphs(
     rewards: pd.DataFrame,
     interactions: pd.DataFrame,
@@ -227,7 +271,7 @@ def build_graphs(
     """Noise removal, aggregation and the AND-OR graph of every sample of the first model; the retained patterns."""
     from tqdm.auto import tqdm
 
-    from ndg_pipeline.interactions import aggregate, and_or_graph, graph_size, players_of, remove_noisy, subset_masks
+    from ndg_pipeline.interactions import aggregate, and_or_graph, graph_size, players_of, subset_masks
     from ndg_pipeline.interactions.tables import arrays_of
 
     rules = params.patterns
@@ -236,17 +280,7 @@ def build_graphs(
     graphs, rows = {}, []
     for key in tqdm([k for k in values if k[0] == FIRST], desc="AND-OR graphs"):
         sample = explained.samples[key[1]]
-        kept = remove_noisy(
-            values[key] + q[key],
-            and_part[key],
-            or_part[key],
-            rules.min_patterns,
-            rules.max_patterns,
-            rules.n_greedy,
-            rules.max_error,
-            rules.min_explanation,
-            rules.greedy_from,
-        )
+        kept = _retained(values[key] + q[key], and_part[key], or_part[key], params)
         n = len(sample.names)
         merged = aggregate(subset_masks(n)[kept.masks], kept.values, rules.max_merges, rules.entropy_weight)
         title = f"sample {key[1]}, class {explained.splits.class_names[sample.label]}"
@@ -267,7 +301,7 @@ def build_graphs(
                     "player_ids": " ".join(str(p) for p in members),
                     "error": kept.error,
                     "explanation_ratio": kept.explanation_ratio,
-                    "signed_explanation_ratio": kept.signed_explanation_ratio,
+                    "strength_share": kept.strength_share,
                     "thresholds_met": kept.thresholds_met,
                     "coalitions": size["coalitions"],
                     "graph_nodes": size["nodes"],
@@ -285,6 +319,25 @@ def _padded(rows: list[np.ndarray]) -> np.ndarray:
     return np.stack([np.pad(row, (0, width - len(row))) for row in rows])
 
 
+# the side of its null a headline number must lie on to be a finding (the rest: "above")
+CLAIMS = {
+    "concepts_per_sample": "below",
+    "normalized_error": "below",
+    "salient_concepts_per_sample": "below",
+    "harsanyi_salient_concepts_per_sample": "below",
+    "salient_ratio": "below",
+}
+PER_SAMPLE = ("concepts_per_sample", "explanation_ratio", "strength_share", "normalized_error", "thresholds_met")
+
+
+def _per_sample(patterns: pd.DataFrame, samples: int) -> pd.DataFrame:
+    """One row per sample of the first model: concepts kept, R, strength share, normalised error, thresholds met."""
+    grouped = patterns.groupby("sample")
+    first = grouped[["explanation_ratio", "strength_share", "error", "thresholds_met"]].first()
+    table = first.rename(columns={"error": "normalized_error"}).assign(concepts_per_sample=grouped.size())
+    return table.reindex(range(samples)).fillna({"concepts_per_sample": 0}).astype(float)[list(PER_SAMPLE)]
+
+
 def compute_metrics(
     rewards: pd.DataFrame,
     interactions: pd.DataFrame,
@@ -293,7 +346,8 @@ def compute_metrics(
     explained: Explained,
     params: InteractionsParams,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """The metrics of spec §6 (one row per metric), the curves behind the figures, and the MLflow metrics."""
+    """The metrics of spec §6 (one row per metric, headline numbers with an interval over inputs and their
+    null), the curves behind the figures, and the MLflow metrics."""
     from ndg_pipeline import tracking
     from ndg_pipeline.interactions import (
         discrimination_power,
@@ -303,74 +357,145 @@ def compute_metrics(
         salient,
         samplewise_transferability,
     )
+    from ndg_pipeline.interactions.metrics import (
+        cover_shares,
+        interval_over_inputs,
+        matches_null,
+        null_draws,
+        random_identities,
+        verdict,
+    )
     from ndg_pipeline.interactions.tables import arrays_of
 
-    thresholds = params.metrics
+    thresholds, nulls = params.metrics, params.nulls
     values, q = arrays_of(rewards, "reward"), arrays_of(offsets, "q")
     harsanyi = _split_arrays(interactions, "harsanyi")
     and_part, or_part = _split_arrays(interactions, "and"), _split_arrays(interactions, "or")
-    models = sorted({model for model, _ in values})
+    models = [m for m in (FIRST, SECOND, NULL) if any(k[0] == m for k in values)]
     keys = {model: sorted(k for k in values if k[0] == model) for model in models}
     concepts = {m: [np.concatenate([and_part[k], or_part[k]]) for k in keys[m]] for m in models}
-    plain = [np.concatenate([harsanyi[k], np.zeros_like(harsanyi[k])]) for k in keys[FIRST]]
+    plain = {m: [np.concatenate([harsanyi[k], np.zeros_like(harsanyi[k])]) for k in keys[m]] for m in models}
     first = keys[FIRST]
-    metrics: dict[str, float] = {
-        "samples": len(first),
-        "players": float(np.mean([np.log2(len(values[k])) for k in first])),
-        "reward_full": float(np.mean([values[k][-1] for k in first])),
-        "reward_empty": float(np.mean([values[k][0] for k in first])),
-        "concepts_per_sample": float(patterns.groupby("sample").size().reindex(range(len(first)), fill_value=0).mean()),
-        "explanation_ratio": float(patterns.groupby("sample")["explanation_ratio"].first().mean()),
-        "signed_explanation_ratio": float(patterns.groupby("sample")["signed_explanation_ratio"].first().mean()),
-        "normalized_error": float(patterns.groupby("sample")["error"].first().mean()),
-        "thresholds_met": float(patterns.groupby("sample")["thresholds_met"].first().mean()),
-        "graph_nodes": float(patterns.groupby("sample")["graph_nodes"].first().mean()),
-        "graph_edges": float(patterns.groupby("sample")["graph_edges"].first().mean()),
-        "coalitions": float(patterns.groupby("sample")["coalitions"].first().mean()),
-        "description_length": float(patterns.groupby("sample")["description_length"].first().mean()),
-        "l1_harsanyi": float(np.mean([np.abs(harsanyi[k]).sum() for k in first])),
-        "l1_and_or": float(np.mean([np.abs(c).sum() for c in concepts[FIRST]])),
-        "reconstruction_error_harsanyi": float(max(reconstruction_error(values[k], harsanyi[k])[0] for k in first)),
-        "reconstruction_error_and_or": float(
-            max(reconstruction_error(values[k] + q[k], and_part[k], or_part[k])[0] for k in first)
-        ),
-        "q_max": float(max(np.abs(q[k]).max() for k in first)),
-    }
-    salient_counts = [salient(c, thresholds.salient_threshold).sum() for c in concepts[FIRST]]
-    metrics["salient_concepts_per_sample"] = float(np.mean(salient_counts))
-    metrics["salient_ratio"] = float(
-        np.mean([s / len(c) for s, c in zip(salient_counts, concepts[FIRST], strict=True)])
-    )
-    plain_counts = [salient(c[: len(c) // 2], thresholds.salient_threshold).sum() for c in plain]
-    metrics["harsanyi_salient_concepts_per_sample"] = float(np.mean(plain_counts))
+    labels = np.array([explained.samples[k[1]].label for k in first])
+    classes = np.unique(labels)
+    rows: list[dict[str, Any]] = []
+
+    def by_class(per_sample: np.ndarray) -> list[np.ndarray]:
+        return [np.asarray(per_sample, dtype=np.float64)[labels == label] for label in classes]
+
+    def mean_of(groups: list[np.ndarray]) -> float:
+        return float(np.nanmean(np.concatenate(groups)))
+
+    def interval(statistic: Any, groups: list[np.ndarray]) -> tuple[float, float]:
+        return interval_over_inputs(statistic, groups, nulls.halves, nulls.level, nulls.seed)
+
+    def headline(name: str, statistic: Any, groups: list[np.ndarray], null: tuple | None, null_kind: str) -> None:
+        """A headline number with its interval over inputs, its null (value, low, high) or none, and the verdict
+        on the side its claim makes (CLAIMS)."""
+        low, high = interval(statistic, groups)
+        null = null or (float("nan"),) * 3
+        claim = CLAIMS.get(name, "above")
+        rows.append(
+            {
+                "metric": name,
+                "value": statistic(groups),
+                "low": low,
+                "high": high,
+                "null": null[0],
+                "null_low": null[1],
+                "null_high": null[2],
+                "null_kind": null_kind,
+                "matches_null": matches_null((low, high), null[1:]) if np.isfinite(null[0]) else None,
+                "claim": claim,
+                "verdict": verdict((low, high), null[1:], claim),
+            }
+        )
+
+    def per_input_null(per_sample: np.ndarray) -> tuple:
+        groups = by_class(per_sample)
+        return (mean_of(groups), *interval(mean_of, groups))
+
+    def drawn_null(statistic: Any, groups: list[np.ndarray]) -> tuple:
+        draws = null_draws(statistic, groups, nulls.draws, nulls.seed)
+        tail = (1 - nulls.level) / 2
+        return (float(np.mean(draws)), *(float(x) for x in np.quantile(draws, [tail, 1 - tail])))
+
+    def check(name: str, value: float) -> None:
+        rows.append({"metric": name, "value": float(value), "null_kind": "", "matches_null": None, "verdict": "check"})
+
+    untrained = "untrained network, same code"
+    per_sample = _per_sample(patterns, len(first))
+    null_samples = None
+    if NULL in models:
+        summaries = [_retained(values[k] + q[k], and_part[k], or_part[k], params) for k in keys[NULL]]
+        null_samples = pd.DataFrame(
+            {
+                "concepts_per_sample": [len(s.values) for s in summaries],
+                "explanation_ratio": [s.explanation_ratio for s in summaries],
+                "strength_share": [s.strength_share for s in summaries],
+                "normalized_error": [s.error for s in summaries],
+                "thresholds_met": [float(s.thresholds_met) for s in summaries],
+            }
+        )
+    for name in PER_SAMPLE:
+        null = per_input_null(null_samples[name].to_numpy()) if null_samples is not None else None
+        headline(name, mean_of, by_class(per_sample[name].to_numpy()), null, untrained if null else "")
+    for name, source, size in (
+        ("salient_concepts_per_sample", concepts, 1),
+        ("harsanyi_salient_concepts_per_sample", plain, 1),
+        ("salient_ratio", concepts, 0),
+    ):
+
+        def counts(model: str, source: dict = source, size: int = size) -> np.ndarray:
+            found = [salient(c, thresholds.salient_threshold).sum() for c in source[model]]
+            return np.asarray(found, float) if size else np.asarray(found, float) / [len(c) for c in source[model]]
+
+        null = per_input_null(counts(NULL)) if NULL in models else None
+        headline(name, mean_of, by_class(counts(FIRST)), null, untrained if null else "")
+    same_players = len({len(c) for c in concepts[FIRST]}) == 1 and explained.kind != "text"
     curves = []
-    for name, rows in [*((m, concepts[m]) for m in models), ("harsanyi", plain)]:
-        curve = normalized_strengths(_padded(rows)).mean(axis=0)
+    for name, series in [*((m, concepts[m]) for m in models), ("harsanyi", plain[FIRST])]:
+        curve = normalized_strengths(_padded(series)).mean(axis=0)
         curves.append(
             pd.DataFrame({"curve": "sparsity", "series": name, "x": np.arange(1, len(curve) + 1), "y": curve})
         )
-    same_players = len({len(c) for c in concepts[FIRST]}) == 1 and explained.kind != "text"
-    labels = np.array([explained.samples[k[1]].label for k in first])
+    shuffled = f"random identities and signs, same salience counts, {nulls.draws} draws"
     if same_players:
         stacked = np.stack(concepts[FIRST])
-        rhos, betas, tables = [], [], []
-        for label in np.unique(labels):
-            rows = stacked[labels == label]
-            rho = samplewise_transferability(rows, thresholds.dictionary_size, thresholds.dictionary_threshold)
-            rhos.append(rho)
-            class_name = explained.splits.class_names[int(label)]
-            curves.append(
-                pd.DataFrame({"curve": "samplewise", "series": class_name, "x": np.arange(1, len(rho) + 1), "y": rho})
+        groups = [stacked[labels == label] for label in classes]
+        k = thresholds.dictionary_size
+
+        def rho(parts: list[np.ndarray]) -> float:
+            return float(
+                np.mean([samplewise_transferability(g, k, thresholds.dictionary_threshold)[-1] for g in parts])
             )
-            table, overall = discrimination_power(rows, thresholds.discrimination_threshold, thresholds.frequency_bins)
-            betas.append(overall)
-            tables.append(table)
-        mean_rho = np.mean(rhos, axis=0)
-        curves.append(
-            pd.DataFrame({"curve": "samplewise", "series": "mean", "x": np.arange(1, len(mean_rho) + 1), "y": mean_rho})
+
+        def beta(parts: list[np.ndarray]) -> float:
+            overall = [
+                discrimination_power(g, thresholds.discrimination_threshold, thresholds.frequency_bins)[1]
+                for g in parts
+            ]
+            return float(np.nanmean(overall))
+
+        headline("samplewise_transferability", rho, groups, drawn_null(rho, groups), shuffled)
+        check("dictionary_size", k)
+        headline("discrimination", beta, groups, drawn_null(beta, groups), shuffled)
+        check("inputs_per_class", min(len(g) for g in groups))
+        for label, rows_of_class in zip(classes, groups, strict=True):
+            curve = samplewise_transferability(rows_of_class, k, thresholds.dictionary_threshold)
+            name = explained.splits.class_names[int(label)]
+            curves.append(pd.DataFrame({"curve": "samplewise", "series": name, "x": np.arange(1, k + 1), "y": curve}))
+        mean_rho = np.mean([samplewise_transferability(g, k, thresholds.dictionary_threshold) for g in groups], axis=0)
+        rng = np.random.default_rng(nulls.seed)
+        null_rho = np.mean(
+            [samplewise_transferability(random_identities(g, rng), k, thresholds.dictionary_threshold) for g in groups],
+            axis=0,
         )
-        metrics["samplewise_transferability"] = float(mean_rho[-1])
-        metrics["discrimination"] = float(np.nanmean(betas))
+        for series, curve in (("mean", mean_rho), ("null", null_rho)):
+            curves.append(pd.DataFrame({"curve": "samplewise", "series": series, "x": np.arange(1, k + 1), "y": curve}))
+        tables = [
+            discrimination_power(g, thresholds.discrimination_threshold, thresholds.frequency_bins)[0] for g in groups
+        ]
         joined = pd.concat(tables).groupby(["frequency_low", "frequency_high"], as_index=False)
         bins = joined.agg(concepts=("concepts", "sum"), discrimination=("discrimination", "mean"))
         curves.append(
@@ -381,25 +506,59 @@ def compute_metrics(
                     "x": (bins.frequency_low + bins.frequency_high) / 2,
                     "y": bins.discrimination,
                     "count": bins.concepts,
+                    "low": bins.frequency_low,
+                    "high": bins.frequency_high,
                 }
             )
         )
     if SECOND in models:
-        transfer = modelwise_transferability(
-            _padded(concepts[FIRST]),
-            _padded(concepts[SECOND]),
-            thresholds.transfer_thresholds,
-            thresholds.salient_threshold,
-        )
-        for row in transfer.itertuples(index=False):
-            metrics[f"modelwise_transferability_{row.threshold:.2f}"] = row.transferability
-        metrics["modelwise_random_baseline"] = float(transfer.random_baseline.iloc[0])
-        for series, column in (("second model", "transferability"), ("random sets", "random_baseline")):
-            curves.append(
-                pd.DataFrame({"curve": "modelwise", "series": series, "x": transfer.threshold, "y": transfer[column]})
+        ones, twos = _padded(concepts[FIRST]), _padded(concepts[SECOND])
+        nones = _padded(concepts[NULL]) if NULL in models else None
+        for tau in thresholds.transfer_thresholds:
+            shares = cover_shares(ones, twos, tau, thresholds.salient_threshold)
+            null = (
+                per_input_null(cover_shares(ones, nones, tau, thresholds.salient_threshold))
+                if nones is not None
+                else None
             )
-    table = pd.DataFrame({"metric": list(metrics), "value": [float(v) for v in metrics.values()]})
-    return table, pd.concat(curves, ignore_index=True), tracking.metrics(metrics)
+            headline(f"modelwise_transferability_{tau:.2f}", mean_of, by_class(shares), null, untrained if null else "")
+        transfer = modelwise_transferability(ones, twos, thresholds.transfer_thresholds, thresholds.salient_threshold)
+        check("modelwise_random_baseline", transfer.random_baseline.iloc[0])
+        series_of = [("second model", transfer.transferability), ("random sets", transfer.random_baseline)]
+        if nones is not None:
+            untrained_curve = modelwise_transferability(
+                ones, nones, thresholds.transfer_thresholds, thresholds.salient_threshold
+            ).transferability
+            series_of.append(("untrained network (null)", untrained_curve))
+        for series, column in series_of:
+            curves.append(pd.DataFrame({"curve": "modelwise", "series": series, "x": transfer.threshold, "y": column}))
+    graph_sizes = patterns.groupby("sample")[
+        ["graph_nodes", "graph_edges", "coalitions", "description_length", "description_length_unmerged"]
+    ].first()
+    for name, value in {
+        "samples": len(first),
+        "players": float(np.mean([np.log2(len(values[k])) for k in first])),
+        "reward_full": float(np.mean([values[k][-1] for k in first])),
+        "reward_empty": float(np.mean([values[k][0] for k in first])),
+        **{name: float(graph_sizes[name].mean()) for name in graph_sizes},
+        "l1_harsanyi": float(np.mean([np.abs(harsanyi[k]).sum() for k in first])),
+        "l1_and_or": float(np.mean([np.abs(c).sum() for c in concepts[FIRST]])),
+        "reconstruction_error_harsanyi": float(max(reconstruction_error(values[k], harsanyi[k])[0] for k in first)),
+        "reconstruction_error_and_or": float(
+            max(reconstruction_error(values[k] + q[k], and_part[k], or_part[k])[0] for k in first)
+        ),
+        "q_max": float(max(np.abs(q[k]).max() for k in first)),
+    }.items():
+        check(name, value)
+    columns = ["metric", "value", "low", "high", "null", "null_low", "null_high", "null_kind", "matches_null"]
+    columns += ["claim", "verdict"]
+    table = pd.DataFrame(rows, columns=columns)
+    table["explains"] = params.explained
+    table["matches_null"] = table["matches_null"].astype("boolean")
+    logged = dict(zip(table.metric, table.value, strict=True))
+    for row in table.dropna(subset=["low"]).itertuples(index=False):
+        logged |= {f"{row.metric}_low": row.low, f"{row.metric}_high": row.high, f"{row.metric}_null": row.null}
+    return table, pd.concat(curves, ignore_index=True), tracking.metrics(logged)
 
 
 def report(

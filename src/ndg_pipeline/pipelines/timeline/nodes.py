@@ -71,18 +71,25 @@ INTERACTION_METRICS = ("concepts_per_sample", "explanation_ratio", "salient_rati
 def interactions_over_checkpoints(
     checkpoints: Checkpoints, explained: Any, interactions: InteractionsParams
 ) -> pd.DataFrame:
-    """Per checkpoint, on the interaction lens's own seeded sample set (chosen on the final model): concepts per
-    sample, explanation ratio and salient ratio (the lens's nodes, run on that checkpoint; samples a checkpoint
-    misclassifies are kept, so the set stays fixed)."""
+    """Per checkpoint, on the first ``interactions.timeline_per_class`` inputs per class of the interaction lens's
+    seeded selection (chosen on the final model): concepts per sample, the authors' explanation ratio R and the
+    salient ratio (the lens's nodes, run on that checkpoint; samples a checkpoint misclassifies are kept, so the
+    set stays fixed)."""
     import dataclasses
 
     from ndg_pipeline.device import resolve_device
     from ndg_pipeline.pipelines.interactions import nodes as lens
 
     device = resolve_device(interactions.device)
+    per_class = interactions.timeline_per_class
+    followed = [
+        s
+        for i, s in enumerate(explained.samples)
+        if [t.label for t in explained.samples[:i]].count(s.label) < per_class
+    ]
     rows = []
     for epoch, model in _each(checkpoints, "interactions"):
-        setting = dataclasses.replace(explained, models={lens.FIRST: model.to(device).eval()})
+        setting = dataclasses.replace(explained, models={lens.FIRST: model.to(device).eval()}, samples=followed)
         rewards = lens.compute_rewards(setting, interactions, require_correct=False)
         values, offsets = lens.compute_interactions(rewards, interactions)
         patterns = lens.build_graphs(rewards, values, offsets, setting, interactions)[1]

@@ -13,7 +13,6 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 POSITIVE, NEGATIVE = "#e53935", "#1e88e5"
-SALIENT = 0.05
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -93,16 +92,26 @@ def concept_bars(concepts: pd.DataFrame, title: str) -> str:
     return _data_uri(figure)
 
 
-def sparsity_figure(curves: pd.DataFrame) -> str:
-    """Normalised strengths sorted per sample and averaged, on a log rank axis, with the 0.05 salience line."""
+def sparsity_figure(curves: pd.DataFrame, salient: float) -> str:
+    """Normalised strengths sorted per sample and averaged, on a log rank axis, with the salience line."""
     figure = _figure(6.5, 3.6)
     axis = figure.subplots()
-    styles = {"first": ("black", "-"), "second": ("tab:orange", "-"), "harsanyi": ("tab:grey", ":")}
-    labels = {"first": "AND-OR, model 1", "second": "AND-OR, model 2", "harsanyi": "AND only (Harsanyi), model 1"}
+    styles = {
+        "first": ("black", "-"),
+        "second": ("tab:orange", "-"),
+        "null": ("tab:purple", "--"),
+        "harsanyi": ("tab:grey", ":"),
+    }
+    labels = {
+        "first": "AND-OR, model 1",
+        "second": "AND-OR, model 2",
+        "null": "AND-OR, untrained network (null)",
+        "harsanyi": "AND only (Harsanyi), model 1",
+    }
     for series, frame in curves.groupby("series", sort=False):
         color, line = styles.get(str(series), ("tab:blue", "-"))
         axis.plot(frame.x, frame.y, color=color, linestyle=line, label=labels.get(str(series), str(series)))
-    axis.axhline(SALIENT, color="tab:red", linestyle="--", lw=1, label="salient: 0.05 × max")
+    axis.axhline(salient, color="tab:red", linestyle="--", lw=1, label=f"salient: {salient} × max")
     axis.set_xscale("log")
     axis.set_xlabel("concept rank within its sample (log scale)")
     axis.set_ylabel("|I| / max |I| (mean over samples)")
@@ -117,14 +126,15 @@ def transferability_figure(curves: pd.DataFrame) -> str:
     left, right = figure.subplots(1, 2)
     samplewise = curves[curves.curve == "samplewise"]
     for series, frame in samplewise.groupby("series", sort=False):
-        mean = series == "mean"
+        mean, null = series == "mean", series == "null"
         left.plot(
             frame.x,
             frame.y,
-            color="black" if mean else None,
-            lw=2.5 if mean else 0.8,
-            alpha=1 if mean else 0.6,
-            label="mean over classes" if mean else str(series),
+            color="black" if mean else ("tab:purple" if null else None),
+            lw=2.5 if mean or null else 0.8,
+            linestyle="--" if null else "-",
+            alpha=1 if mean or null else 0.6,
+            label="mean over classes" if mean else ("random identities and signs (null)" if null else str(series)),
         )
     left.set_xlabel("dictionary size k (the class' most frequent salient concepts)")
     left.set_ylabel("ρ(k)")
