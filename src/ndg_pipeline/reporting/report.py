@@ -17,9 +17,9 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from ndg_pipeline.lineage import DATA, MODEL
 from ndg_pipeline.names import GRAPH_SETS, RANDOM_SETS, RECALL, SUPPORT, TEST_PRECISION, TRAIN_PRECISION, literal_name
 from ndg_pipeline.reporting.figures import alpha_sweep_figure, sweep_is_clipped, training_figure
+from ndg_pipeline.reporting.header import lineage_items
 from ndg_pipeline.reporting.paper import PAPER_ALPHA, paper_dataset, paper_rows
 from ndg_pipeline.tracking import flatten
 
@@ -29,7 +29,6 @@ MODE_LABELS = {"patch": "patch values", "reference": "reference values"}
 # Whose intervention sets a Table 5 row wrote (its ``sets`` column, as ndg.intervention names them): the graph's,
 # or random sets of the same sizes; the graph's need no label beside the value mode.
 SETS_LABELS = {GRAPH_SETS: "", RANDOM_SETS: "random-set baseline"}
-LINEAGE_LABELS = {MODEL: "model weights fingerprint", DATA: "data split fingerprint"}
 
 
 @dataclass
@@ -49,6 +48,7 @@ class ReportContext:
     top_edges: pd.DataFrame
     run_info: dict[str, str]
     lineage: dict[str, str] = field(default_factory=dict)  # fingerprints of the model and data behind the run
+    identity: dict[str, str] = field(default_factory=dict)  # MLflow run, start time, git commit, pipeline
 
 
 @dataclass(frozen=True)
@@ -140,12 +140,6 @@ def parameter_tables(parameters: Mapping[str, Any]) -> dict[str, Table]:
         group: key_value_table(flatten(values) if isinstance(values, Mapping) else {group: values}, ("key", "value"))
         for group, values in parameters.items()
     }
-
-
-def lineage_items(lineage: Mapping[str, str]) -> dict[str, str]:
-    """The run's fingerprints with readable names: model weights, then data split, then any other."""
-    ordered = [key for key in LINEAGE_LABELS if key in lineage] + [key for key in lineage if key not in LINEAGE_LABELS]
-    return {LINEAGE_LABELS.get(key, f"{key} fingerprint"): str(lineage[key]) for key in ordered}
 
 
 def statistics_table(statistics: Mapping[str, float]) -> Table:
@@ -513,6 +507,7 @@ def render_report(context: ReportContext) -> str:
             paper_name=paper_name,
             paper_alpha=format_exact(PAPER_ALPHA[paper_name]) if paper_name else None,
             lineage=lineage_items(context.lineage),
+            identity=context.identity,
             headline=headline_table(context),
             aligned=aligned_table(context) if has_intervention else None,
             dataset_table=key_value_table(context.dataset, ("field", "value")),

@@ -65,17 +65,17 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 nodes.report,
-                [
-                    "dataset_info",
-                    "parameters",
-                    "training_history",
-                    "dependency_graph",
-                    "edges_table",
-                    "alpha_sweep_table",
-                    "intervention_summary",
-                    "intervention_per_class",
-                    "graph_drawings",
-                ],
+                {
+                    "info": "dataset_info",
+                    "training_history": "training_history",
+                    "dependency_graph": "dependency_graph",
+                    "edges": "edges_table",
+                    "alpha_sweep": "alpha_sweep_table",
+                    "intervention_summary": "intervention_summary",
+                    "intervention_per_class": "intervention_per_class",
+                    "drawings": "graph_drawings",
+                }
+                | {group: f"params:{group}" for group in nodes.REPORTED_GROUPS},
                 "report",
                 name="report",
             ),

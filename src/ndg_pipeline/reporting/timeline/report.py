@@ -13,6 +13,7 @@ import jinja2
 import numpy as np
 import pandas as pd
 
+from ndg_pipeline.reporting.header import lineage_items
 from ndg_pipeline.reporting.report import (
     MISSING,
     Row,
@@ -23,7 +24,6 @@ from ndg_pipeline.reporting.report import (
     format_fraction,
     format_percent,
     is_missing,
-    lineage_items,
 )
 from ndg_pipeline.reporting.timeline.figures import (
     EPOCH,
@@ -291,8 +291,10 @@ def render_timeline_report(
     concepts: pd.DataFrame,
     info: dict[str, Any],
     lineage: Mapping[str, str],
+    identity: Mapping[str, str] | None = None,
 ) -> str:
-    """The timeline report as one self-contained HTML string."""
+    """The timeline report as one self-contained HTML string; ``identity`` names the run that made it
+    (:func:`ndg_pipeline.reporting.header.run_identity`)."""
     require_columns(timeline, [EPOCH], "timeline")
     require_columns(layers, [*LAYER_COLUMNS, "degeneracy"], "layers")
     require_columns(concepts, CONCEPT_COLUMNS, "concepts")
@@ -310,6 +312,7 @@ def render_timeline_report(
             n_test=info.get("n_test"),
             epochs=epochs,
             lineage=lineage_items(lineage),
+            identity=dict(identity or {}),
             figure=data_uri(timeline_figure_png(timeline)) if epochs else None,
             missing=missing_lenses(timeline),
             headline=headline_table(timeline),
