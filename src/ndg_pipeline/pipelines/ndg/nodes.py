@@ -249,10 +249,10 @@ def report(
     from ndg_pipeline.ndg.graph import graph_statistics
     from ndg_pipeline.reporting import ReportContext, render_report
     from ndg_pipeline.reporting.header import run_identity
+    from ndg_pipeline.reporting.report import informative_edges, role_counts
 
     shown = ["source", "source_value", "target", "target_value", "kind", SUPPORT, TRAIN_PRECISION, RECALL]
     shown += [c for c in (TEST_PRECISION,) if c in edges]
-    top = edges.sort_values([SUPPORT, "source", "target"], ascending=[False, True, True], kind="stable")
     context = ReportContext(
         title=f"Neuron Dependency Graph — {info['name']}",
         dataset=info,
@@ -264,7 +264,8 @@ def report(
         intervention=intervention_summary,
         intervention_per_class=intervention_per_class,
         drawings=drawings,
-        top_edges=top[shown].head(20).reset_index(drop=True),
+        top_edges=informative_edges(edges[shown]),
+        edge_roles=role_counts(edges),
         run_info={"ndg_pipeline": __version__, "kedro": kedro.__version__, "torch": torch.__version__},
         lineage=read(edges),
         identity=run_identity(),
