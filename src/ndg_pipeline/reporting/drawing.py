@@ -31,6 +31,8 @@ PYVIS_OPTIONS = {
     "physics": {"solver": "hierarchicalRepulsion"},
     "edges": {"arrows": {"to": {"enabled": True}}},
 }
+INTERACTIVE_TITLE = "Neuron dependency graph (interactive view)"
+EMPTY_HEADINGS = re.compile(r"<center>\s*<h1></h1>\s*</center>")
 REMOTE_RESOURCE = re.compile(
     r'<link\b[^>]*href="https?://[^"]*"[^>]*>|<script\b[^>]*src="https?://[^"]*"[^>]*>\s*</script>'
 )
@@ -255,4 +257,19 @@ def interactive_html(graph: DependencyGraph | nx.DiGraph, max_edges: int | None 
         network.add_node(node, label=data["label"], title=data["label"], color=color, shape="box")
     for source, target, data in _sorted_edges(drawable):
         network.add_edge(source, target, title=_edge_title(data))
-    return REMOTE_RESOURCE.sub("", network.generate_html())
+    shown = f"the {max_edges} strongest edges by support" if max_edges else "every edge"
+    page = REMOTE_RESOURCE.sub("", network.generate_html())
+    page = page.replace("<head>", f"<head>\n<title>{INTERACTIVE_TITLE}</title>", 1)
+    return EMPTY_HEADINGS.sub("", page).replace("<body>", "<body>\n" + interactive_legend(shown), 1)
+
+
+def interactive_legend(shown: str) -> str:
+    """The interactive page's heading and legend: what the colours, boxes and arrows mean, and what is left out."""
+    return (
+        f'<h1 style="font: 600 1.4rem system-ui, sans-serif; margin: 0.5rem 1rem">{INTERACTIVE_TITLE}</h1>\n'
+        '<p style="font: 0.9rem system-ui, sans-serif; margin: 0 1rem 0.5rem">'
+        f'<span style="background:{CLASS_COLOR};color:#fff;padding:0 0.3rem">class literal</span> '
+        f'<span style="background:{NEURON_COLOR};padding:0 0.3rem">neuron literal</span> (¬ when false); '
+        f"an arrow p → q is an edge: where p holds, q holds. Drawn: {shown}, with isolated literals left out. "
+        "Drag to move, scroll to zoom, hover an edge for its support and accuracies.</p>\n"
+    )

@@ -32,7 +32,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 nodes.count,
                 ["predicates_train", "predicates_test", "params:mine", "params:scale"],
                 "pair_counts",
-                name="count",
+                name="count_pairs",
             ),
             Node(
                 nodes.mine_edges,
@@ -47,7 +47,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["dependency_graph", "dependency_graph_json", "graph_metrics"],
                 name="build_graph",
             ),
-            Node(nodes.draw, ["dependency_graph", "params:graph"], ["graph_drawings", "graph_html"], name="draw"),
+            Node(nodes.draw, ["dependency_graph", "params:graph"], ["graph_drawings", "graph_html"], name="draw_graph"),
             Node(
                 nodes.intervene,
                 [
@@ -77,7 +77,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                 }
                 | {group: f"params:{group}" for group in nodes.REPORTED_GROUPS},
                 "report",
-                name="report",
+                name="ndg_report",
             ),
-        ]
+        ],
+        tags=["ndg"],
     )
