@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -150,6 +153,27 @@ def test_each_runs_reports_are_bundled_with_working_links_on_disk_and_in_mlflow(
     assert broken_links(downloaded) == []
     header = RUN_IDENTITY.search((downloaded / "report.html").read_text()).group(0)
     assert run["run_id"] in header and "pipeline <code>ndg</code>" in header
+
+
+def test_readme_tables_are_written_from_the_runs_outputs(finished_project):
+    project = finished_project["project"]
+    blocks = "".join(
+        f"<!-- generated: {name} -->\ntyped\n<!-- end: {name} -->\n" for name in ("ndg-numbers", "ndg-table5")
+    )
+    (project / "README.md").write_text("# results\n" + blocks)
+    command = [sys.executable, "-m", "ndg_pipeline.reporting.readme", "--project", str(project)]
+    environment = {**os.environ, "PYTHONPATH": str(project / "src"), "KEDRO_DISABLE_TELEMETRY": "1"}
+    check = subprocess.run([*command, "--check"], env=environment, capture_output=True, text=True, check=False)
+    assert check.returncode == 1 and "differs" in check.stdout
+    subprocess.run(command, env=environment, check=True, capture_output=True)
+    readme = (project / "README.md").read_text()
+    edges = len(pd.read_parquet(latest(project, "data/07_model_output/edges.parquet")))
+    summary = pd.read_parquet(latest(project, "data/08_reporting/intervention_summary.parquet"))
+    aligned = summary.query("split == 'test' and mode == 'reference' and sets == 'graph'")["aligned"].item()
+    assert f"| edges at α = 20; mean edge accuracy train / test (%) | {edges}; " in readme  # the run's --params α
+    assert f"| reference values | {aligned:.2f} (" in readme and "typed" not in readme
+    again = subprocess.run([*command, "--check"], env=environment, capture_output=True, text=True, check=False)
+    assert again.returncode == 0, again.stdout + again.stderr
 
 
 def test_the_link_check_finds_a_broken_link(tmp_path):
