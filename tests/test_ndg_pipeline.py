@@ -198,11 +198,12 @@ def test_the_report_shows_this_runs_numbers(finished_project):
 
 def test_notebook_runs_against_the_catalog(finished_project, monkeypatch):
     project = finished_project["project"]
-    monkeypatch.setenv("NDG_PROJECT_PATH", str(project))
+    monkeypatch.delenv("NDG_PROJECT_PATH", raising=False)  # found from the folder it is started in
     monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
     notebook = nbformat.read(ROOT / "notebooks" / "explore_class.ipynb", as_version=4)
+    started_in = project / "data" / "08_reporting"  # any folder inside the project
     NotebookClient(
-        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(project)}}
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(started_in)}}
     ).execute()
     printed = "".join(
         output.get("text", "") for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
