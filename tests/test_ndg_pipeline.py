@@ -127,6 +127,10 @@ def test_mlflow_runs_are_named_tagged_and_hold_each_parameter_once(finished_proj
     assert not [name for name in params if name.startswith("parameters.") or name in ("mine", "data", "record")]
     assert not [name for name in params if name.startswith(("controls.", "interactions.", "effective_information."))]
     assert params["record.layers.latent"] == "latent" and params["intervene.value_modes"] == '["patch", "reference"]'
+    summary = pd.read_parquet(latest(finished_project["project"], "data/08_reporting/intervention_summary.parquet"))
+    aligned = summary.query("split == 'test' and mode == 'patch' and sets == 'graph'")["aligned"].item()
+    assert run["metrics.intervention.patch.test.graph.aligned"] == pytest.approx(aligned / 100)  # one unit: fractions
+    assert 0 <= run["metrics.train.test_accuracy"] <= 1
     import mlflow
 
     experiments = mlflow.MlflowClient().search_experiments()
