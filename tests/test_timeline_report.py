@@ -215,3 +215,12 @@ def test_bad_table_is_refused_with_its_columns() -> None:
 def test_readme_figure_is_a_png_of_the_timeline() -> None:
     png = Image.open(io.BytesIO(timeline_figure_png(timeline_frame())))
     assert png.format == "PNG" and png.size[1] > png.size[0]
+
+
+def test_a_role_no_class_has_is_explained_in_words() -> None:
+    concepts = concepts_frame().assign(sufficient=0, sufficient_on=0, sufficient_share=float("nan"))
+    html = render_timeline_report(timeline_frame(), layers_frame(), concepts, INFO, LINEAGE)
+    assert "has no sufficient neuron for any class" in " ".join(html.split())
+    assert "has no necessary neuron" not in " ".join(html.split())
+    plain = render_timeline_report(timeline_frame(), layers_frame(), concepts_frame(), INFO, LINEAGE)
+    assert "neuron for any class" not in " ".join(plain.split())

@@ -324,6 +324,7 @@ def render_timeline_report(
             concepts_figure=concepts_figure(per_class) if len(per_class) else None,
             concepts_detail=concepts_detail_table(concepts, class_names) if len(concepts) else None,
             top_concepts=int(top.max()) + 1 if len(top) and not math.isnan(top.max()) else 0,
+            roles_absent=[role for role in ("sufficient", "necessary") if len(per_class) and not per_class[role].any()],
             links=lens_links(),
         )
     )
