@@ -70,7 +70,9 @@ def training_figure(history: pd.DataFrame) -> str:
         accuracy_axis.plot(
             history["epoch"], 100.0 * history[f"{split}_accuracy"], color=color, marker=marker, label=split
         )
-    accuracy_axis.set_ylabel("accuracy (%)")
+    loss_axis.set_ylim(bottom=0)  # no zoomed axes: a small change must look small
+    accuracy_axis.set_ylim(0, 100)
+    accuracy_axis.set_ylabel("accuracy (%, 0–100)")
     accuracy_axis.legend()
     for axis in (loss_axis, accuracy_axis):
         axis.set_xlabel("epoch")
