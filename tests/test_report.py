@@ -424,7 +424,7 @@ def test_graph_pictures_are_scaled_and_click_to_enlarge() -> None:
         assert (toggle.tag, toggle.attrs["type"]) == ("input", "checkbox")
         assert label.tag == "label" and label.attrs["for"] == toggle.attrs["id"]
         assert [child.tag for child in label.elements()] == ["svg"] and caption.tag == "figcaption"
-    assert figures[1].iter("figcaption")[0].text().startswith("Around class 1 (one): sufficient conditions below")
+    assert figures[1].iter("figcaption")[0].text().startswith("Around class 1 (one) (its strongest edges")
     assert not [element for element in page.iter("div") if element.attrs.get("class") == "notice"]
 
 

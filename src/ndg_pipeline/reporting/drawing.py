@@ -235,15 +235,27 @@ def draw(
         return {"all": render_svg(to_graphviz(_reduce(_condense(merged)), "neuron dependency graph"))}
     names = merged.graph.literal_names
     classes = sorted((names[2 * i + 1] for i in np.flatnonzero(merged.graph.is_class)), key=literal_key)
-    return {
-        literal: render_svg(
-            to_graphviz(
-                _reduce(_condense(merged, focus=literal, max_edges=max_edges_per_class)),
-                f"{display_name(literal)}: sufficient conditions below, necessary above",
-            )
-        )
-        for literal in classes
-    }
+    drawings = {}
+    for literal in classes:
+        focused = _reduce(_condense(merged, focus=literal, max_edges=max_edges_per_class))
+        drawings[literal] = render_svg(to_graphviz(focused, focus_title(focused, literal)))
+    return drawings
+
+
+def focus_title(drawable: nx.DiGraph, literal: str) -> str:
+    """The title of a class's drawing: what lies below it (its sufficient conditions) and above it (what it
+    implies), or that there is none, so an empty half of the picture is explained where it appears."""
+    if literal not in drawable:
+        return f"{display_name(literal)}: no edge at this α"
+    neurons = {node for node in drawable if not drawable.nodes[node]["is_class"]}
+    below, above = len(nx.ancestors(drawable, literal) & neurons), len(nx.descendants(drawable, literal) & neurons)
+    parts = [
+        f"{below} neuron literal{'s' if below != 1 else ''} below imply it (sufficient)"
+        if below
+        else "no neuron literal implies it (no sufficient condition at this α)",
+        f"it implies {above} above (necessary)" if above else "it implies no neuron literal",
+    ]
+    return f"{display_name(literal)}: " + "; ".join(parts) + ". Arrows point from p to q for p → q."
 
 
 def interactive_html(graph: DependencyGraph | nx.DiGraph, max_edges: int | None = 2000) -> str:

@@ -536,7 +536,7 @@ def drawing_caption(key: str, class_names: list[str]) -> str:
         return "The whole graph."
     layer, _, index = key.rpartition(":")
     name = class_label(int(index), class_names) if layer == "class" and index.isdigit() else key
-    return f"Around class {name}: sufficient conditions below, necessary conditions above (top edges by support)."
+    return f"Around class {name} (its strongest edges by support; the title says what lies below and above it)."
 
 
 def inline_svg(svg: str) -> Markup:
