@@ -88,7 +88,7 @@ def per_class_figure(per_class: pd.DataFrame, class_labels: dict[int, str], spli
     """Per target (counterfactual) class: aligned / unchanged / unaligned (% of the class's inputs) as stacked
     bars, one panel per value mode, with the random-set baseline's aligned % as a black tick beside each bar."""
     modes = list(dict.fromkeys(per_class["mode"]))
-    figure = Figure(figsize=(10, 0.9 + 0.32 * per_class["counterfactual"].nunique()), layout="constrained")
+    figure = Figure(figsize=(10, 1.3 + 0.32 * per_class["counterfactual"].nunique()), layout="constrained")
     FigureCanvasAgg(figure)
     axes = np.atleast_1d(figure.subplots(1, len(modes), sharey=True))
     for axis, mode in zip(axes, modes, strict=True):
@@ -104,10 +104,10 @@ def per_class_figure(per_class: pd.DataFrame, class_labels: dict[int, str], spli
         ticks = baseline.reindex(graph["counterfactual"]).to_numpy(dtype=float)
         axis.plot(ticks, positions, "|", color="black", markersize=14, markeredgewidth=2, label="random sets: aligned")
         axis.set_yticks(positions, [class_labels.get(int(c), str(c)) for c in graph["counterfactual"]])
-        axis.invert_yaxis()
         axis.set_xlim(0, 100)
         axis.set_xlabel(f"% of the correctly classified {split} inputs")
         axis.set_title(f"{mode} values")
     axes[0].set_ylabel("target class")
-    axes[-1].legend(loc="lower right", fontsize=8, framealpha=0.9)
+    axes[0].invert_yaxis()  # class 0 on top (the axes share y: inverting one inverts all)
+    figure.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=9)
     return _data_uri(figure)
