@@ -224,3 +224,11 @@ def test_a_role_no_class_has_is_explained_in_words() -> None:
     assert "has no necessary neuron" not in " ".join(html.split())
     plain = render_timeline_report(timeline_frame(), layers_frame(), concepts_frame(), INFO, LINEAGE)
     assert "neuron for any class" not in " ".join(plain.split())
+
+
+def test_a_single_layer_is_said_to_compare_nothing() -> None:
+    one = render_timeline_report(timeline_frame(), layers_frame(), concepts_frame(), INFO, LINEAGE)
+    assert "This run recorded one layer" in " ".join(one.split())
+    two_layers = pd.concat([layers_frame(), layers_frame().assign(layer="hidden", linear="decoder.0")])
+    several = render_timeline_report(timeline_frame(), two_layers, concepts_frame(), INFO, LINEAGE)
+    assert "This run recorded one layer" not in " ".join(several.split())

@@ -319,6 +319,7 @@ def render_timeline_report(
             full=full_table(timeline),
             tolerance=f"{100 * SETTLE_TOLERANCE:g}",
             layers=layers_table(layers) if len(layers) else None,
+            layer_count=len(layers),
             layers_figure=layers_figure(layers) if len(layers) else None,
             concepts=concepts_class_table(per_class) if len(per_class) else None,
             concepts_figure=concepts_figure(per_class) if len(per_class) else None,
