@@ -42,9 +42,15 @@ def markdown(header: list[str], rows: list[list[str]]) -> str:
 def timeline_block(timeline: pd.DataFrame) -> str:
     """The default run's timeline: one column per checkpoint, one row per headline metric present."""
     ordered = timeline.sort_values("epoch")
+    layers = dict.fromkeys(column[3:].rpartition(".")[0] for column in ordered.columns if column.startswith("ei."))
+    ei_rows = tuple(
+        (f"ei.{layer}.{measure}", f"{label} of `{layer}`, bits", lambda value: f"{float(value):.1f}")
+        for measure, label in (("ei_parts", "EI_parts"), ("sensitivity", "sensitivity"))
+        for layer in layers
+    )
     rows = [
         [label, *(formatter(value) for value in ordered[column])]
-        for column, label, formatter in TIMELINE_ROWS
+        for column, label, formatter in TIMELINE_ROWS + ei_rows
         if column in ordered and ordered[column].notna().any()
     ]
     return markdown(["epoch", *(str(int(epoch)) for epoch in ordered["epoch"])], rows)
