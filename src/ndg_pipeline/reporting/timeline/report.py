@@ -78,6 +78,11 @@ def headline_metrics(timeline: pd.DataFrame) -> list[tuple[str, str, str, Format
     interactions = [
         ("interactions.concepts_per_sample", "concepts per sample", format_decimal),
         ("interactions.explanation_ratio", "explanation ratio (%)", format_fraction),
+        (
+            "interactions.salient_concepts_per_sample",
+            "salient concepts per sample",
+            format_decimal,
+        ),
     ]
     ei = [(f"ei.{layer}.ei_parts", f"EI_parts of {layer} (bits)", format_bits) for layer in ei_layers(timeline)]
     lenses = {"NDG": ndg, "interactions": interactions, "effective information": ei}
