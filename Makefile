@@ -12,7 +12,7 @@ export DO_NOT_TRACK := 1
 export HF_HUB_OFFLINE ?= 1
 export MPLBACKEND := Agg
 
-.PHONY: run test lint lock viz viz-build mlflow-ui graphviz benchmark clean-data mutate
+.PHONY: run test lint lock viz viz-build mlflow-ui graphviz benchmark clean-data mutate readme-tables
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,9 @@ mutate: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+
+readme-tables: $(STAMP)  ## the README's result tables, from the latest run's outputs
+	$(BIN)/python -m ndg_pipeline.reporting.readme
 
 viz-build: $(STAMP)
 	$(BIN)/kedro viz build

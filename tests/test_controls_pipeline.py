@@ -89,8 +89,11 @@ def test_mlflow_runs_are_tagged_with_dataset_control_and_alpha(project):
     assert combined["metrics.random_model.all.edges"] == results(project, "random_model").loc["all", "edges"]
     assert "metrics.two_layers.inter_layer.test_accuracy" in runs.columns
     assert pd.isna(runs.loc["tables", "tags.dataset"])  # the tables summarize several datasets
-    artifacts = {artifact.path for artifact in mlflow.MlflowClient().list_artifacts(runs.loc["tables", "run_id"])}
-    assert artifacts == {"tables_report.html"}
+    client = mlflow.MlflowClient()
+    artifacts = {artifact.path for artifact in client.list_artifacts(runs.loc["tables", "run_id"])}
+    assert artifacts == {"tables_report.html", "reports"}  # the page, and the run's bundle of linked reports
+    bundle = {artifact.path for artifact in client.list_artifacts(runs.loc["tables", "run_id"], "reports")}
+    assert bundle == {"reports/tables_report.html", "reports/index.html"}
 
 
 def test_the_tables_set_every_control_beside_the_paper(project):

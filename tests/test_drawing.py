@@ -15,6 +15,7 @@ from ndg_pipeline.reporting.drawing import (
     GraphvizMissingError,
     draw,
     drawable_graph,
+    focus_title,
     interactive_html,
     render_svg,
     to_graphviz,
@@ -149,3 +150,10 @@ def test_interactive_html_is_offline_and_needs_no_graphviz(graph, monkeypatch, t
     assert "new vis.Network" in html and '"direction": "DU"' in html
     assert not re.search(r"<script[^>]*\ssrc=[\"']https?:", html)
     assert not re.search(r"<link[^>]*\shref=[\"']https?:", html)
+
+
+def test_a_class_drawing_says_what_lies_below_and_above_it(graph):
+    title = focus_title(drawable_graph(graph, focus="class:1"), "class:1")
+    assert title.startswith("class 1: 2 neuron literals below imply it (sufficient); it implies no neuron literal")
+    necessary = focus_title(drawable_graph(graph, focus="¬class:1"), "¬class:1")
+    assert "no neuron literal implies it (no sufficient condition at this α); it implies 2 above" in necessary

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -11,12 +16,14 @@ import pytest
 import torch
 from conftest import ROOT, make_project, mlflow_runs, run_kedro, versions
 from nbclient import NotebookClient
+from report_links import broken_links
 
 from ndg_pipeline.models import load_model_file
 
 pytestmark = pytest.mark.slow  # real kedro runs through the CLI
 
 SMALL = "data.limit=400,train.epochs=3,train.batch_size=64,mine.alpha=20"
+RUN_IDENTITY = re.compile(r'<p class="runline" id="run-identity">.*?</p>', re.DOTALL)
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +90,8 @@ def test_same_parameters_give_the_same_model_edges_and_report(finished_project):
     edges = [pd.read_parquet(p) for p in versions(project, "data/07_model_output/edges.parquet")]
     assert len(edges[0]) > 0
     pd.testing.assert_frame_equal(edges[0], edges[1])
-    reports = [p.read_text() for p in versions(project, "data/08_reporting/report.html")]
-    assert reports[0] == reports[1]
+    reports = [RUN_IDENTITY.sub("", p.read_text()) for p in versions(project, "data/08_reporting/report.html")]
+    assert reports[0] == reports[1]  # all but the line that names the run (MLflow run id, start time)
 
 
 def test_mlflow_has_finished_runs_with_params_metrics_and_the_report(finished_project):
@@ -105,6 +112,84 @@ def test_mlflow_has_finished_runs_with_params_metrics_and_the_report(finished_pr
     assert {"report.html", "graph.html"} <= artifacts
 
 
+def test_mlflow_runs_are_named_tagged_and_hold_each_parameter_once(finished_project):
+    runs = mlflow_runs(finished_project["project"])
+    assert set(runs["tags.mlflow.runName"]) == {"ndg · mnist_sample · seed 0"}
+    run = runs.iloc[0]
+    assert (run["tags.dataset"], run["tags.alpha"], run["tags.seed"], run["tags.runner"]) == (
+        "mnist_sample",
+        "20.0",
+        "0",
+        "SequentialRunner",
+    )
+    assert run["tags.git_commit"]
+    params = {column.removeprefix("params."): run[column] for column in runs.columns if column.startswith("params.")}
+    assert not [name for name in params if name.startswith("parameters.") or name in ("mine", "data", "record")]
+    assert not [name for name in params if name.startswith(("controls.", "interactions.", "effective_information."))]
+    assert params["record.layers.latent"] == "latent" and params["intervene.value_modes"] == '["patch", "reference"]'
+    summary = pd.read_parquet(latest(finished_project["project"], "data/08_reporting/intervention_summary.parquet"))
+    aligned = summary.query("split == 'test' and mode == 'patch' and sets == 'graph'")["aligned"].item()
+    assert run["metrics.intervention.patch.test.graph.aligned"] == pytest.approx(aligned / 100)  # one unit: fractions
+    assert 0 <= run["metrics.train.test_accuracy"] <= 1
+    import mlflow
+
+    experiments = mlflow.MlflowClient().search_experiments()
+    empty = [e.name for e in experiments if e.name != "Default" and not mlflow.search_runs([e.experiment_id]).size]
+    assert not empty and {e.name for e in experiments} == {"Default", "ndg_pipeline.ndg"}
+
+
+def test_each_runs_reports_are_bundled_with_working_links_on_disk_and_in_mlflow(finished_project, tmp_path):
+    import mlflow
+
+    project = finished_project["project"]
+    bundles = sorted((project / "data" / "08_reporting" / "runs").iterdir())
+    assert len(bundles) == 2
+    for bundle in bundles:
+        assert sorted(path.name for path in bundle.iterdir()) == ["graph.html", "index.html", "report.html"]
+        assert broken_links(bundle) == []
+        report = (bundle / "report.html").read_text()
+        assert '<a href="graph.html">Neuron dependency graph (interactive view)</a>' in report
+    run = mlflow_runs(project).sort_values("start_time").iloc[-1]
+    downloaded = Path(
+        mlflow.artifacts.download_artifacts(run_id=run["run_id"], artifact_path="reports", dst_path=tmp_path)
+    )
+    assert sorted(path.name for path in downloaded.iterdir()) == ["graph.html", "index.html", "report.html"]
+    assert broken_links(downloaded) == []
+    header = RUN_IDENTITY.search((downloaded / "report.html").read_text()).group(0)
+    assert run["run_id"] in header and "pipeline <code>ndg</code>" in header
+
+
+def test_readme_tables_are_written_from_the_runs_outputs(finished_project):
+    project = finished_project["project"]
+    blocks = "".join(
+        f"<!-- generated: {name} -->\ntyped\n<!-- end: {name} -->\n" for name in ("ndg-numbers", "ndg-table5")
+    )
+    (project / "README.md").write_text("# results\n" + blocks)
+    command = [sys.executable, "-m", "ndg_pipeline.reporting.readme", "--project", str(project)]
+    environment = {**os.environ, "PYTHONPATH": str(project / "src"), "KEDRO_DISABLE_TELEMETRY": "1"}
+    check = subprocess.run([*command, "--check"], env=environment, capture_output=True, text=True, check=False)
+    assert check.returncode == 1 and "differs" in check.stdout
+    subprocess.run(command, env=environment, check=True, capture_output=True)
+    readme = (project / "README.md").read_text()
+    edges = len(pd.read_parquet(latest(project, "data/07_model_output/edges.parquet")))
+    summary = pd.read_parquet(latest(project, "data/08_reporting/intervention_summary.parquet"))
+    aligned = summary.query("split == 'test' and mode == 'reference' and sets == 'graph'")["aligned"].item()
+    assert f"| edges at α = 20; mean edge accuracy train / test (%) | {edges}; " in readme  # the run's --params α
+    assert f"| reference values | {aligned:.2f} (" in readme and "typed" not in readme
+    again = subprocess.run([*command, "--check"], env=environment, capture_output=True, text=True, check=False)
+    assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_the_link_check_finds_a_broken_link(tmp_path):
+    (tmp_path / "a.html").write_text('<a href="b.html#x">b</a> <a href="#top">top</a> <a href="https://x.org">x</a>')
+    (tmp_path / "b.html").write_text('<p id="y"></p>')
+    assert broken_links(tmp_path) == [
+        "a.html: b.html#x (no element with id 'x')",
+        "a.html: #top (no element with id 'top')",
+        "a.html: https://x.org (points outside the folder)",
+    ]
+
+
 def test_the_report_shows_this_runs_numbers(finished_project):
     project = finished_project["project"]
     report = latest(project, "data/08_reporting/report.html").read_text()
@@ -117,11 +202,12 @@ def test_the_report_shows_this_runs_numbers(finished_project):
 
 def test_notebook_runs_against_the_catalog(finished_project, monkeypatch):
     project = finished_project["project"]
-    monkeypatch.setenv("NDG_PROJECT_PATH", str(project))
+    monkeypatch.delenv("NDG_PROJECT_PATH", raising=False)  # found from the folder it is started in
     monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
     notebook = nbformat.read(ROOT / "notebooks" / "explore_class.ipynb", as_version=4)
+    started_in = project / "data" / "08_reporting"  # any folder inside the project
     NotebookClient(
-        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(project)}}
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(started_in)}}
     ).execute()
     printed = "".join(
         output.get("text", "") for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
@@ -156,5 +242,5 @@ def test_kedro_viz_build_names_every_node(kedro_project):
     run_kedro(kedro_project, "viz", "build")
     graph = json.loads((kedro_project / "build" / "api" / "main").read_text())
     tasks = {node["name"] for node in graph["nodes"] if node["type"] == "task"}
-    assert {"train", "record_activations", "binarize", "mine_edges", "build_graph", "intervene", "report"} <= tasks
+    assert {"train", "record_activations", "binarize", "mine_edges", "build_graph", "intervene", "ndg_report"} <= tasks
     assert {"models", "primary", "feature", "reporting"} <= set(graph["layers"])

@@ -14,6 +14,7 @@ from ndg_pipeline.names import RECALL, SUPPORT, TEST_PRECISION, TRAIN_PRECISION
 from ndg_pipeline.reporting import PAPER_TABLES, ReportContext, paper_rows, render_report
 from ndg_pipeline.reporting.figures import ACCURACY_CLIP, alpha_sweep_figure, logit, training_figure
 from ndg_pipeline.reporting.paper import DATASET_NAMES
+from ndg_pipeline.reporting.report import EDGE_ROLES, classes_without_sets, informative_edges, role_counts
 from ndg_pipeline.reporting.tables import collect_results, comparison_tables, render_tables
 
 NAN = math.nan
@@ -260,7 +261,7 @@ def test_page_is_self_contained(html: str) -> None:
     assert "<script" not in html and "<link" not in html
     page = parse(html)
     images = [image.attrs["src"] for image in page.iter("img")]
-    assert len(images) == 2 and all(src.startswith("data:image/png;base64,iVBORw0KGgo") for src in images)
+    assert len(images) == 3 and all(src.startswith("data:image/png;base64,iVBORw0KGgo") for src in images)
     assert "<?xml" not in html and len(page.iter("svg")) == 1
 
 
@@ -282,7 +283,10 @@ def test_summary_then_figures_then_details_then_collapsed_parameters(page: Eleme
         "Logit of mean edge accuracy and number of edges against α",
         "Training loss and train/test accuracy per epoch",
     ]
-    assert not page.by_id("summary").iter("img") and not page.by_id("details").iter("img")
+    (chart,) = page.by_id("summary").iter("img")  # the per-target-class intervention picture leads
+    assert chart.attrs["alt"].startswith("Per target class: aligned, unchanged and unaligned")
+    assert page.by_id("summary").elements()[1].attrs.get("id") == "per-target-class"
+    assert not page.by_id("details").iter("img")
 
 
 def test_parameters_are_inside_one_collapsed_details(page: Element) -> None:
@@ -379,9 +383,9 @@ def test_details_show_our_numbers_in_their_cells(page: Element) -> None:
     statistics = table_cells(only_table(page.by_id("graph-statistics")))
     assert statistics["mean degree (in + out) of non-isolated literals"][("", "value")] == "13.06"
     assert statistics["longest path, in edges (– when the graph has a cycle)"][("", "value")] == "–"
-    edges = table_cells(only_table(page.by_id("top-edges")))
-    assert list(edges["latent:3"].values()) == ["latent:3", "class:1", "mined", "412", "99.76", "82.11", "99.00"]
-    assert edges["¬class:1"][("", "test accuracy (%)")] == "–"
+    edges = [[cell.text() for cell in row.elements()] for row in only_table(page.by_id("top-edges")).iter("tr")]
+    assert edges[1] == [EDGE_ROLES["sufficient"], "latent:3", "class:1", "mined", "412", "99.76", "82.11", "99.00"]
+    assert edges[2][:3] == ["contrapositive", "¬class:1", "¬latent:3"] and edges[2][-1] == "–"
     accuracy = table_cells(only_table(page.by_id("model-accuracy")))
     assert accuracy["this run, training history (epoch 3)"][("", "test accuracy (%)")] == "97.80"
     assert accuracy["this run, inputs of the intervention"][("", "train accuracy (%)")] == "99.12"
@@ -420,7 +424,7 @@ def test_graph_pictures_are_scaled_and_click_to_enlarge() -> None:
         assert (toggle.tag, toggle.attrs["type"]) == ("input", "checkbox")
         assert label.tag == "label" and label.attrs["for"] == toggle.attrs["id"]
         assert [child.tag for child in label.elements()] == ["svg"] and caption.tag == "figcaption"
-    assert figures[1].iter("figcaption")[0].text().startswith("Around class 1 (one): sufficient conditions below")
+    assert figures[1].iter("figcaption")[0].text().startswith("Around class 1 (one) (its strongest edges")
     assert not [element for element in page.iter("div") if element.attrs.get("class") == "notice"]
 
 
@@ -494,3 +498,33 @@ def test_logit_is_finite_at_the_ends() -> None:
 def test_figures_are_png_data_uris() -> None:
     assert alpha_sweep_figure(SWEEP).startswith("data:image/png;base64,iVBORw0KGgo")
     assert training_figure(HISTORY).startswith("data:image/png;base64,iVBORw0KGgo")
+
+
+def test_edges_are_listed_in_their_informative_direction_without_contrapositives() -> None:
+    columns = ["source", "source_value", "target", "target_value", "kind", SUPPORT]
+    edges = pd.DataFrame(
+        [
+            ("class:1", False, "latent:3", False, "contrapositive", 900),  # ¬class:1 → ¬latent:3: largest support
+            ("latent:3", True, "class:1", True, "mined", 40),  # n → class: sufficient
+            ("class:2", True, "latent:5", True, "mined", 80),  # class → n: necessary
+            ("latent:5", False, "class:2", False, "contrapositive", 500),
+            ("latent:1", True, "latent:2", False, "mined", 300),  # n → n
+            ("latent:7", False, "class:4", True, "mined", 10),  # ¬n → class: still sufficient
+        ],
+        columns=columns,
+    )
+    shown = informative_edges(edges, per_role=5)
+    assert shown["role"].tolist() == ["sufficient", "sufficient", "necessary", "between neurons"]
+    assert shown["source"].tolist() == ["latent:3", "latent:7", "class:2", "latent:1"]  # by support within a role
+    assert role_counts(edges) == {"sufficient": 2, "necessary": 1, "between neurons": 1, "contrapositive": 2}
+    assert informative_edges(edges, per_role=1)["source"].tolist() == ["latent:3", "class:2", "latent:1"]
+
+
+def test_classes_the_graph_cannot_reach_are_named_in_words() -> None:
+    per_class = PER_CLASS.assign(mean_set_size=[0.0, 14.0, 0.0, 14.0])  # class 1: empty sets on the graph's rows
+    assert classes_without_sets(per_class, ["zero", "one", "two"]) == ["1 (one)"]
+    context = make_context()
+    context.intervention_per_class = per_class
+    summary = parse(render_report(context)).by_id("per-target-class").text()
+    assert "At α = 100 the graph has no neuron literal leading to class 1 (one)" in " ".join(summary.split())
+    assert "leading to class" not in parse(render_report(make_context())).by_id("per-target-class").text()

@@ -4,6 +4,7 @@ the timeline's numbers for the last checkpoint equal those each lens's own pipel
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -99,3 +100,41 @@ def test_the_cross_lens_tables_read_the_final_models_graph(project):
         expected = (sufficient["target"] == f"class:{row.label}") & sufficient["target_value"]
         assert row.sufficient == expected.sum()
         assert 0 <= row.sufficient_on <= row.sufficient
+
+
+@pytest.mark.slow
+def test_the_timeline_notebook_opens_the_runs_outputs(project, monkeypatch):
+    import nbformat
+    from conftest import ROOT
+    from nbclient import NotebookClient
+
+    monkeypatch.delenv("NDG_PROJECT_PATH", raising=False)
+    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
+    notebook = nbformat.read(ROOT / "notebooks" / "timeline.ipynb", as_version=4)
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(project)}}
+    ).execute()
+    outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
+    printed = "".join(output.get("text", "") for output in outputs)
+    assert "measured layers:" in printed
+    assert sum("image/png" in output.get("data", {}) for output in outputs) == 2  # the timeline, the causal plane
+
+
+@pytest.mark.slow
+def test_every_report_of_the_default_run_links_to_the_others_on_disk_and_in_mlflow(project, tmp_path):
+    import mlflow
+    from report_links import broken_links
+
+    (bundle,) = (project / "data" / "08_reporting" / "runs").iterdir()
+    names = sorted(path.name for path in bundle.iterdir())
+    assert {"index.html", "report.html", "graph.html", "timeline.html"} <= set(names)
+    assert {"interaction_report.html", "effective_information.html"} <= set(names)
+    assert broken_links(bundle) == []
+    run_id = mlflow_runs(project)["run_id"][0]
+    downloaded = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="reports", dst_path=str(tmp_path))
+    assert sorted(path.name for path in Path(downloaded).iterdir()) == names
+    assert broken_links(Path(downloaded)) == []
+    for name in names:
+        if name != "index.html":
+            page = (bundle / name).read_text()
+            assert page.count('href="index.html"') == 1, name  # every page links the others through the bundle

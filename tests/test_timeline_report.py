@@ -166,7 +166,8 @@ def test_sections_figure_and_headline_cells() -> None:
 
 
 def test_cross_lens_tables_and_links() -> None:
-    page = parse(render_timeline_report(timeline_frame(), layers_frame(), concepts_frame(), INFO, LINEAGE))
+    html = render_timeline_report(timeline_frame(), layers_frame(), concepts_frame(), INFO, LINEAGE)
+    page = parse(html)
     layers = page.tables["layers"][0]
     assert row_of(layers, "latent") == ["latent", "encoder.10", "851", "604", "96.83", "–", "1.690", "2.704", "1.014"]
     per_class, detail = page.tables["concepts"]
@@ -177,7 +178,9 @@ def test_cross_lens_tables_and_links() -> None:
     strongest = [row for row in detail if row[:4] == ["0", "3", "concept", "0"]]
     assert strongest == [["0", "3", "concept", "0", "and", "2", "2.50", "cell 3 cell 4", "3 / 4", "2 / 6"]]
     assert [row[2] for row in detail[1:5]] == ["concept", "concept", "full", "empty"]
-    assert {"report.html", "interaction_report.html", "effective_information.html"} <= set(page.links)
+    assert not [link for link in page.links if not link.startswith("#")]  # other reports: through the bundle
+    named = html.split('id="lens-reports"')[1]
+    assert all(name in named for name in ("report.html", "interaction_report.html", "effective_information.html"))
     assert len(page.images) == 3
 
 
@@ -212,3 +215,20 @@ def test_bad_table_is_refused_with_its_columns() -> None:
 def test_readme_figure_is_a_png_of_the_timeline() -> None:
     png = Image.open(io.BytesIO(timeline_figure_png(timeline_frame())))
     assert png.format == "PNG" and png.size[1] > png.size[0]
+
+
+def test_a_role_no_class_has_is_explained_in_words() -> None:
+    concepts = concepts_frame().assign(sufficient=0, sufficient_on=0, sufficient_share=float("nan"))
+    html = render_timeline_report(timeline_frame(), layers_frame(), concepts, INFO, LINEAGE)
+    assert "has no sufficient neuron for any class" in " ".join(html.split())
+    assert "has no necessary neuron" not in " ".join(html.split())
+    plain = render_timeline_report(timeline_frame(), layers_frame(), concepts_frame(), INFO, LINEAGE)
+    assert "neuron for any class" not in " ".join(plain.split())
+
+
+def test_a_single_layer_is_said_to_compare_nothing() -> None:
+    one = render_timeline_report(timeline_frame(), layers_frame(), concepts_frame(), INFO, LINEAGE)
+    assert "This run recorded one layer" in " ".join(one.split())
+    two_layers = pd.concat([layers_frame(), layers_frame().assign(layer="hidden", linear="decoder.0")])
+    several = render_timeline_report(timeline_frame(), two_layers, concepts_frame(), INFO, LINEAGE)
+    assert "This run recorded one layer" not in " ".join(several.split())

@@ -16,7 +16,6 @@ from pydantic import BaseModel, RootModel
 from ndg_pipeline import lineage
 from ndg_pipeline.config import InterveneParams, RecordParams, RunParams, validate
 from ndg_pipeline.control_names import TRAINED
-from ndg_pipeline.tracking import flatten
 
 log = logging.getLogger(__name__)
 SUMMARY_PIPELINES = frozenset({"tables"})  # they summarize earlier runs: no dataset or α of their own to tag
@@ -103,28 +102,6 @@ class RunSetup:
         if self.params is None:
             return None
         return node_parameters(node, self.params) or None
-
-
-class MlflowRunInfo:
-    """Logs every validated parameter flattened (``mine.alpha``, ``data.name``) and tags the MLflow run with
-    dataset, control and α, so runs compare side by side in the MLflow UI. It reads the parameters that
-    :class:`RunSetup` validated, once kedro-mlflow has started the run."""
-
-    def __init__(self, setup: RunSetup) -> None:
-        self.setup = setup
-
-    @hook_impl(trylast=True)
-    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
-        import mlflow
-
-        params = self.setup.params
-        if mlflow.active_run() is None or params is None:
-            return
-        mlflow.log_params({key: str(value) for key, value in flatten(params.model_dump(mode="json")).items()})
-        tags = {"control": control_label(run_params), "pipeline": pipeline_label(run_params)}
-        if not set(run_params.get("pipeline_names") or []) <= SUMMARY_PIPELINES:
-            tags |= {"dataset": params.data.name, "alpha": params.mine.alpha}
-        mlflow.set_tags(tags)
 
 
 class RunInterrupted(Exception):

@@ -8,22 +8,35 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 
 MetricHistory = dict[str, list[dict[str, float | int]]]
+# Measures the lenses compute in percent (as the paper's Table 5 prints them); MLflow gets every share as a fraction.
+PERCENT_MEASURES = frozenset({"aligned", "unchanged", "unaligned", "model_accuracy"})
 
 
 def _finite(value: float) -> bool:
     return not math.isnan(float(value))
 
 
+def in_mlflow_units(name: str, value: float) -> float:
+    """A metric in MLflow's one convention: shares as fractions in [0, 1] (percent measures divided by 100)."""
+    return float(value) / 100.0 if name.rpartition(".")[2] in PERCENT_MEASURES else float(value)
+
+
 def metrics(values: Mapping[str, float], step: int = 0) -> MetricHistory:
-    """``{name: value}`` → the ``MlflowMetricsHistoryDataset`` form at one step, NaN dropped (MLflow plots it badly)."""
-    return {name: [{"value": float(value), "step": int(step)}] for name, value in values.items() if _finite(value)}
+    """``{name: value}`` → the ``MlflowMetricsHistoryDataset`` form at one step, NaN dropped (MLflow plots it badly),
+    shares as fractions (:func:`in_mlflow_units`)."""
+    return {
+        name: [{"value": in_mlflow_units(name, value), "step": int(step)}]
+        for name, value in values.items()
+        if _finite(value)
+    }
 
 
 def metric_history(frame: pd.DataFrame, step: str, columns: Iterable[str], prefix: str = "") -> MetricHistory:
-    """Columns of a per-step table (e.g. per epoch) → one metric each, ``step`` as MLflow's step; NaN dropped."""
+    """Columns of a per-step table (e.g. per epoch) → one metric each, ``step`` as MLflow's step; NaN dropped,
+    shares as fractions (:func:`in_mlflow_units`)."""
     history = {
         f"{prefix}{column}": [
-            {"value": float(value), "step": int(at)}
+            {"value": in_mlflow_units(column, value), "step": int(at)}
             for at, value in zip(frame[step], frame[column], strict=True)
             if _finite(value)
         ]

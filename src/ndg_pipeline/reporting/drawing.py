@@ -31,6 +31,8 @@ PYVIS_OPTIONS = {
     "physics": {"solver": "hierarchicalRepulsion"},
     "edges": {"arrows": {"to": {"enabled": True}}},
 }
+INTERACTIVE_TITLE = "Neuron dependency graph (interactive view)"
+EMPTY_HEADINGS = re.compile(r"<center>\s*<h1></h1>\s*</center>")
 REMOTE_RESOURCE = re.compile(
     r'<link\b[^>]*href="https?://[^"]*"[^>]*>|<script\b[^>]*src="https?://[^"]*"[^>]*>\s*</script>'
 )
@@ -233,15 +235,27 @@ def draw(
         return {"all": render_svg(to_graphviz(_reduce(_condense(merged)), "neuron dependency graph"))}
     names = merged.graph.literal_names
     classes = sorted((names[2 * i + 1] for i in np.flatnonzero(merged.graph.is_class)), key=literal_key)
-    return {
-        literal: render_svg(
-            to_graphviz(
-                _reduce(_condense(merged, focus=literal, max_edges=max_edges_per_class)),
-                f"{display_name(literal)}: sufficient conditions below, necessary above",
-            )
-        )
-        for literal in classes
-    }
+    drawings = {}
+    for literal in classes:
+        focused = _reduce(_condense(merged, focus=literal, max_edges=max_edges_per_class))
+        drawings[literal] = render_svg(to_graphviz(focused, focus_title(focused, literal)))
+    return drawings
+
+
+def focus_title(drawable: nx.DiGraph, literal: str) -> str:
+    """The title of a class's drawing: what lies below it (its sufficient conditions) and above it (what it
+    implies), or that there is none, so an empty half of the picture is explained where it appears."""
+    if literal not in drawable:
+        return f"{display_name(literal)}: no edge at this α"
+    neurons = {node for node in drawable if not drawable.nodes[node]["is_class"]}
+    below, above = len(nx.ancestors(drawable, literal) & neurons), len(nx.descendants(drawable, literal) & neurons)
+    parts = [
+        f"{below} neuron literal{'s' if below != 1 else ''} below imply it (sufficient)"
+        if below
+        else "no neuron literal implies it (no sufficient condition at this α)",
+        f"it implies {above} above (necessary)" if above else "it implies no neuron literal",
+    ]
+    return f"{display_name(literal)}: " + "; ".join(parts) + ". Arrows point from p to q for p → q."
 
 
 def interactive_html(graph: DependencyGraph | nx.DiGraph, max_edges: int | None = 2000) -> str:
@@ -255,4 +269,19 @@ def interactive_html(graph: DependencyGraph | nx.DiGraph, max_edges: int | None 
         network.add_node(node, label=data["label"], title=data["label"], color=color, shape="box")
     for source, target, data in _sorted_edges(drawable):
         network.add_edge(source, target, title=_edge_title(data))
-    return REMOTE_RESOURCE.sub("", network.generate_html())
+    shown = f"the {max_edges} strongest edges by support" if max_edges else "every edge"
+    page = REMOTE_RESOURCE.sub("", network.generate_html())
+    page = page.replace("<head>", f"<head>\n<title>{INTERACTIVE_TITLE}</title>", 1)
+    return EMPTY_HEADINGS.sub("", page).replace("<body>", "<body>\n" + interactive_legend(shown), 1)
+
+
+def interactive_legend(shown: str) -> str:
+    """The interactive page's heading and legend: what the colours, boxes and arrows mean, and what is left out."""
+    return (
+        f'<h1 style="font: 600 1.4rem system-ui, sans-serif; margin: 0.5rem 1rem">{INTERACTIVE_TITLE}</h1>\n'
+        '<p style="font: 0.9rem system-ui, sans-serif; margin: 0 1rem 0.5rem">'
+        f'<span style="background:{CLASS_COLOR};color:#fff;padding:0 0.3rem">class literal</span> '
+        f'<span style="background:{NEURON_COLOR};padding:0 0.3rem">neuron literal</span> (¬ when false); '
+        f"an arrow p → q is an edge: where p holds, q holds. Drawn: {shown}, with isolated literals left out. "
+        "Drag to move, scroll to zoom, hover an edge for its support and accuracies.</p>\n"
+    )

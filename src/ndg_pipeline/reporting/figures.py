@@ -70,10 +70,44 @@ def training_figure(history: pd.DataFrame) -> str:
         accuracy_axis.plot(
             history["epoch"], 100.0 * history[f"{split}_accuracy"], color=color, marker=marker, label=split
         )
-    accuracy_axis.set_ylabel("accuracy (%)")
+    loss_axis.set_ylim(bottom=0)  # no zoomed axes: a small change must look small
+    accuracy_axis.set_ylim(0, 100)
+    accuracy_axis.set_ylabel("accuracy (%, 0–100)")
     accuracy_axis.legend()
     for axis in (loss_axis, accuracy_axis):
         axis.set_xlabel("epoch")
         axis.grid(True, alpha=0.3)
         axis.xaxis.get_major_locator().set_params(integer=True)
+    return _data_uri(figure)
+
+
+OUTCOME_COLORS = {"aligned": "tab:green", "unchanged": "lightgrey", "unaligned": "tab:red"}
+
+
+def per_class_figure(per_class: pd.DataFrame, class_labels: dict[int, str], split: str = "test") -> str:
+    """Per target (counterfactual) class: aligned / unchanged / unaligned (% of the class's inputs) as stacked
+    bars, one panel per value mode, with the random-set baseline's aligned % as a black tick beside each bar."""
+    modes = list(dict.fromkeys(per_class["mode"]))
+    figure = Figure(figsize=(10, 1.3 + 0.32 * per_class["counterfactual"].nunique()), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = np.atleast_1d(figure.subplots(1, len(modes), sharey=True))
+    for axis, mode in zip(axes, modes, strict=True):
+        rows = per_class[(per_class["split"] == split) & (per_class["mode"] == mode)]
+        graph = rows[rows["sets"] == "graph"].sort_values("counterfactual")
+        positions = np.arange(len(graph))
+        left = np.zeros(len(graph))
+        for outcome, color in OUTCOME_COLORS.items():
+            values = graph[outcome].to_numpy(dtype=float)
+            axis.barh(positions, values, left=left, color=color, label=outcome, edgecolor="white", linewidth=0.5)
+            left += values
+        baseline = rows[rows["sets"] == "random"].set_index("counterfactual")["aligned"]
+        ticks = baseline.reindex(graph["counterfactual"]).to_numpy(dtype=float)
+        axis.plot(ticks, positions, "|", color="black", markersize=14, markeredgewidth=2, label="random sets: aligned")
+        axis.set_yticks(positions, [class_labels.get(int(c), str(c)) for c in graph["counterfactual"]])
+        axis.set_xlim(0, 100)
+        axis.set_xlabel(f"% of the correctly classified {split} inputs")
+        axis.set_title(f"{mode} values")
+    axes[0].set_ylabel("target class")
+    axes[0].invert_yaxis()  # class 0 on top (the axes share y: inverting one inverts all)
+    figure.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=9)
     return _data_uri(figure)

@@ -14,12 +14,23 @@ from numbers import Integral
 from typing import Any
 
 import jinja2
+import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from ndg_pipeline.lineage import DATA, MODEL
-from ndg_pipeline.names import GRAPH_SETS, RANDOM_SETS, RECALL, SUPPORT, TEST_PRECISION, TRAIN_PRECISION, literal_name
-from ndg_pipeline.reporting.figures import alpha_sweep_figure, sweep_is_clipped, training_figure
+from ndg_pipeline.names import (
+    CLASS_LAYER,
+    GRAPH_SETS,
+    RANDOM_SETS,
+    RECALL,
+    SEPARATOR,
+    SUPPORT,
+    TEST_PRECISION,
+    TRAIN_PRECISION,
+    literal_name,
+)
+from ndg_pipeline.reporting.figures import alpha_sweep_figure, per_class_figure, sweep_is_clipped, training_figure
+from ndg_pipeline.reporting.header import lineage_items
 from ndg_pipeline.reporting.paper import PAPER_ALPHA, paper_dataset, paper_rows
 from ndg_pipeline.tracking import flatten
 
@@ -29,7 +40,6 @@ MODE_LABELS = {"patch": "patch values", "reference": "reference values"}
 # Whose intervention sets a Table 5 row wrote (its ``sets`` column, as ndg.intervention names them): the graph's,
 # or random sets of the same sizes; the graph's need no label beside the value mode.
 SETS_LABELS = {GRAPH_SETS: "", RANDOM_SETS: "random-set baseline"}
-LINEAGE_LABELS = {MODEL: "model weights fingerprint", DATA: "data split fingerprint"}
 
 
 @dataclass
@@ -49,6 +59,8 @@ class ReportContext:
     top_edges: pd.DataFrame
     run_info: dict[str, str]
     lineage: dict[str, str] = field(default_factory=dict)  # fingerprints of the model and data behind the run
+    identity: dict[str, str] = field(default_factory=dict)  # MLflow run, start time, git commit, pipeline
+    edge_roles: dict[str, int] = field(default_factory=dict)  # edges per role (role_counts), all edges counted
 
 
 @dataclass(frozen=True)
@@ -140,12 +152,6 @@ def parameter_tables(parameters: Mapping[str, Any]) -> dict[str, Table]:
         group: key_value_table(flatten(values) if isinstance(values, Mapping) else {group: values}, ("key", "value"))
         for group, values in parameters.items()
     }
-
-
-def lineage_items(lineage: Mapping[str, str]) -> dict[str, str]:
-    """The run's fingerprints with readable names: model weights, then data split, then any other."""
-    ordered = [key for key in LINEAGE_LABELS if key in lineage] + [key for key in lineage if key not in LINEAGE_LABELS]
-    return {LINEAGE_LABELS.get(key, f"{key} fingerprint"): str(lineage[key]) for key in ordered}
 
 
 def statistics_table(statistics: Mapping[str, float]) -> Table:
@@ -446,11 +452,68 @@ def model_accuracy_table(context: ReportContext) -> Table:
     return Table(["", "train accuracy (%)", "test accuracy (%)"], rows)
 
 
+EDGE_ROLES = {
+    "sufficient": "neuron → class (the neuron is sufficient for the class)",
+    "necessary": "class → neuron (the neuron is necessary for the class)",
+    "between neurons": "neuron → neuron",
+}
+CONTRAPOSITIVE = "contrapositive"
+
+
+def edge_roles(edges: pd.DataFrame) -> pd.Series:
+    """What each mined edge says: a neuron sufficient for a class (n → class), necessary for it (class → n), a
+    neuron–neuron implication, or the contrapositive of one of these (it says nothing new); vectorized, since a
+    graph can have millions of edges."""
+    prefix = CLASS_LAYER + SEPARATOR
+    source_class = edges["source"].astype(str).str.startswith(prefix).to_numpy()
+    target_class = edges["target"].astype(str).str.startswith(prefix).to_numpy()
+    conditions = [
+        (edges["kind"] == CONTRAPOSITIVE).to_numpy(),
+        target_class & ~source_class & edges["target_value"].to_numpy(dtype=bool),
+        source_class & ~target_class & edges["source_value"].to_numpy(dtype=bool),
+        ~source_class & ~target_class,
+    ]
+    roles = np.select(conditions, [CONTRAPOSITIVE, *EDGE_ROLES], default="other")
+    return pd.Series(roles, index=edges.index, dtype=object)
+
+
+def informative_edges(edges: pd.DataFrame, per_role: int = 8) -> pd.DataFrame:
+    """The strongest edges (by support) of each role in reading order: neuron → class, class → neuron,
+    neuron → neuron; contrapositives and class–class edges are left out (each mined edge implies its
+    contrapositive)."""
+    if edges.empty:
+        return edges.assign(role=pd.Series(dtype=str))
+    ranked = edges.assign(role=edge_roles(edges)).sort_values(
+        [SUPPORT, "source", "target"], ascending=[False, True, True]
+    )
+    kept = [ranked[ranked["role"] == role].head(per_role) for role in EDGE_ROLES]
+    return pd.concat(kept, ignore_index=True)
+
+
+def role_counts(edges: pd.DataFrame) -> dict[str, int]:
+    """How many edges of each role the graph has (contrapositives included)."""
+    if edges.empty:
+        return {}
+    counts = edge_roles(edges).value_counts()
+    return {role: int(counts.get(role, 0)) for role in [*EDGE_ROLES, CONTRAPOSITIVE]}
+
+
+def classes_without_sets(per_class: pd.DataFrame, class_names: list[str], split: str = "test") -> list[str]:
+    """Target classes whose intervention set was empty for every input (no neuron literal leads to the class)."""
+    if per_class.empty:
+        return []
+    graph = per_class[(per_class["split"] == split) & (per_class["sets"] == GRAPH_SETS)]
+    sizes = graph.groupby("counterfactual")["mean_set_size"].max()
+    return [class_label(int(label), class_names) for label, size in sizes.items() if size == 0]
+
+
 def top_edges_table(edges: pd.DataFrame) -> Table:
     """A few edges with their support and accuracies, literals named as in the graph (`¬latent:3`)."""
+    roles = edges["role"] if "role" in edges else edge_roles(edges)
     rows = [
         Row(
             [
+                EDGE_ROLES.get(role, role),
                 literal_name(str(row["source"]), bool(row["source_value"])),
                 literal_name(str(row["target"]), bool(row["target_value"])),
                 str(row["kind"]),
@@ -460,9 +523,10 @@ def top_edges_table(edges: pd.DataFrame) -> Table:
                 format_fraction(row.get(TEST_PRECISION)),
             ]
         )
-        for row in edges.to_dict("records")
+        for role, row in zip(roles, edges.to_dict("records"), strict=True)
     ]
-    columns = ["p", "q", "kind", "support n(p∧q)", "train accuracy (%)", "recall (%)", "test accuracy (%)"]
+    columns = ["what it says", "p", "q", "kind", "support n(p∧q)", "train accuracy (%)", "recall (%)"]
+    columns.append("test accuracy (%)")
     return Table(columns, rows)
 
 
@@ -472,7 +536,7 @@ def drawing_caption(key: str, class_names: list[str]) -> str:
         return "The whole graph."
     layer, _, index = key.rpartition(":")
     name = class_label(int(index), class_names) if layer == "class" and index.isdigit() else key
-    return f"Around class {name}: sufficient conditions below, necessary conditions above (top edges by support)."
+    return f"Around class {name} (its strongest edges by support; the title says what lies below and above it)."
 
 
 def inline_svg(svg: str) -> Markup:
@@ -501,6 +565,7 @@ def template_environment() -> jinja2.Environment:
 def render_report(context: ReportContext) -> str:
     """The report page as one self-contained HTML string (inline CSS, PNG data URIs, inline SVG)."""
     class_names = [str(name) for name in context.dataset.get("class_names", [])]
+    class_labels = {index: class_label(index, class_names) for index in range(len(class_names))}
     sweep = context.alpha_sweep
     paper_name = paper_dataset(context.dataset["name"])
     has_intervention = not context.intervention.empty
@@ -513,6 +578,7 @@ def render_report(context: ReportContext) -> str:
             paper_name=paper_name,
             paper_alpha=format_exact(PAPER_ALPHA[paper_name]) if paper_name else None,
             lineage=lineage_items(context.lineage),
+            identity=context.identity,
             headline=headline_table(context),
             aligned=aligned_table(context) if has_intervention else None,
             dataset_table=key_value_table(context.dataset, ("field", "value")),
@@ -534,6 +600,11 @@ def render_report(context: ReportContext) -> str:
             drawing_error=context.drawings.get("error"),
             drawings=drawing_figures(context.drawings, class_names),
             top_edges=top_edges_table(context.top_edges) if not context.top_edges.empty else None,
+            edge_roles={EDGE_ROLES.get(role, role): count for role, count in context.edge_roles.items()},
+            per_class_figure=per_class_figure(context.intervention_per_class, class_labels)
+            if not context.intervention_per_class.empty
+            else None,
+            empty_classes=classes_without_sets(context.intervention_per_class, class_names),
             run_info=context.run_info,
         )
     )

@@ -18,7 +18,7 @@ from ndg_pipeline.pipelines.controls import nodes
 from ndg_pipeline.pipelines.ndg import create_pipeline as create_ndg_pipeline
 
 MEASURE = ("record_activations", "binarize")
-MINE = ("count", "mine_edges")
+MINE = ("count_pairs", "mine_edges")
 PAIRED = {"predicates_train": "paired_train", "predicates_test": "paired_test"}
 
 
@@ -51,7 +51,7 @@ def control(name: str, *parts: Node | Pipeline) -> Pipeline:
     free = body.inputs()
     parameters = {item.removeprefix("params:") for item in free if item.startswith("params:")}
     datasets = {item for item in free if not item.startswith("params:")}
-    return pipeline(body, namespace=name, inputs=datasets, parameters=parameters)
+    return pipeline(body, namespace=name, inputs=datasets, parameters=parameters, tags=["controls"])
 
 
 def trained() -> Pipeline:

@@ -30,5 +30,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 "ei_report",
                 name="ei_report",
             ),
-        ]
+        ],
+        tags=["effective_information"],
     )

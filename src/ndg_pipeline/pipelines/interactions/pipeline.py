@@ -66,5 +66,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["interaction_report", "interaction_graphs_html"],
                 name="interaction_report",
             ),
-        ]
+        ],
+        tags=["interactions"],
     )

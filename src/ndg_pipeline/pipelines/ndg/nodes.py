@@ -19,7 +19,6 @@ from ndg_pipeline.config import (
     InterveneParams,
     MineParams,
     RecordParams,
-    RunParams,
     ScaleParams,
     TrainParams,
 )
@@ -225,18 +224,22 @@ def intervene(
     return summary, per_class, metrics(values)
 
 
+REPORTED_GROUPS = ("data", "model", "train", "record", "binarize", "mine", "graph", "intervene", "scale")
+
+
 def report(
     info: dict[str, Any],
-    parameters: RunParams,
     training_history: pd.DataFrame,
-    graph: Graph,
+    dependency_graph: Graph,
     edges: pd.DataFrame,
     alpha_sweep: pd.DataFrame,
     intervention_summary: pd.DataFrame,
     intervention_per_class: pd.DataFrame,
     drawings: dict[str, str],
+    **groups: Any,
 ) -> str:
-    """The self-contained HTML report of the run (also logged to MLflow as an artifact)."""
+    """The self-contained HTML report of the run (also logged to MLflow as an artifact); ``groups`` are the
+    parameter groups of :data:`REPORTED_GROUPS`, read one by one so that MLflow logs each parameter once."""
     import kedro
     import torch
 
@@ -245,24 +248,26 @@ def report(
     from ndg_pipeline.names import RECALL, SUPPORT, TEST_PRECISION, TRAIN_PRECISION
     from ndg_pipeline.ndg.graph import graph_statistics
     from ndg_pipeline.reporting import ReportContext, render_report
+    from ndg_pipeline.reporting.header import run_identity
+    from ndg_pipeline.reporting.report import informative_edges, role_counts
 
-    ndg_groups = {"data", "model", "train", "record", "binarize", "mine", "graph", "intervene", "scale"}
     shown = ["source", "source_value", "target", "target_value", "kind", SUPPORT, TRAIN_PRECISION, RECALL]
     shown += [c for c in (TEST_PRECISION,) if c in edges]
-    top = edges.sort_values([SUPPORT, "source", "target"], ascending=[False, True, True], kind="stable")
     context = ReportContext(
         title=f"Neuron Dependency Graph — {info['name']}",
         dataset=info,
-        parameters=parameters.model_dump(include=ndg_groups),
+        parameters={name: group.model_dump() for name, group in groups.items()},
         training_history=training_history,
-        graph_statistics=graph_statistics(graph),
+        graph_statistics=graph_statistics(dependency_graph),
         alpha_sweep=alpha_sweep,
-        alpha=parameters.mine.alpha,
+        alpha=groups["mine"].alpha,
         intervention=intervention_summary,
         intervention_per_class=intervention_per_class,
         drawings=drawings,
-        top_edges=top[shown].head(20).reset_index(drop=True),
+        top_edges=informative_edges(edges[shown]),
+        edge_roles=role_counts(edges),
         run_info={"ndg_pipeline": __version__, "kedro": kedro.__version__, "torch": torch.__version__},
         lineage=read(edges),
+        identity=run_identity(),
     )
     return render_report(context)

@@ -32,7 +32,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 nodes.count,
                 ["predicates_train", "predicates_test", "params:mine", "params:scale"],
                 "pair_counts",
-                name="count",
+                name="count_pairs",
             ),
             Node(
                 nodes.mine_edges,
@@ -47,7 +47,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["dependency_graph", "dependency_graph_json", "graph_metrics"],
                 name="build_graph",
             ),
-            Node(nodes.draw, ["dependency_graph", "params:graph"], ["graph_drawings", "graph_html"], name="draw"),
+            Node(nodes.draw, ["dependency_graph", "params:graph"], ["graph_drawings", "graph_html"], name="draw_graph"),
             Node(
                 nodes.intervene,
                 [
@@ -65,19 +65,20 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 nodes.report,
-                [
-                    "dataset_info",
-                    "parameters",
-                    "training_history",
-                    "dependency_graph",
-                    "edges_table",
-                    "alpha_sweep_table",
-                    "intervention_summary",
-                    "intervention_per_class",
-                    "graph_drawings",
-                ],
+                {
+                    "info": "dataset_info",
+                    "training_history": "training_history",
+                    "dependency_graph": "dependency_graph",
+                    "edges": "edges_table",
+                    "alpha_sweep": "alpha_sweep_table",
+                    "intervention_summary": "intervention_summary",
+                    "intervention_per_class": "intervention_per_class",
+                    "drawings": "graph_drawings",
+                }
+                | {group: f"params:{group}" for group in nodes.REPORTED_GROUPS},
                 "report",
-                name="report",
+                name="ndg_report",
             ),
-        ]
+        ],
+        tags=["ndg"],
     )

@@ -15,5 +15,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["paper_table3", "paper_table4", "paper_table6", "tables_report"],
                 name="assemble_tables",
             )
-        ]
+        ],
+        tags=["tables"],
     )

@@ -196,7 +196,8 @@ def report(
 ) -> str:
     """The timeline report: the lenses over epochs on one axis, the cross-lens tables, links to each lens's report."""
     from ndg_pipeline.lineage import DATA, MODEL, model_fingerprint
+    from ndg_pipeline.reporting.header import run_identity
     from ndg_pipeline.reporting.timeline import render_timeline_report
 
     lineage = {MODEL: model_fingerprint(model), DATA: info.get("fingerprint", "")}
-    return render_timeline_report(timeline, layers, concepts, info, lineage)
+    return render_timeline_report(timeline, layers, concepts, info, lineage, run_identity())

@@ -62,7 +62,8 @@ def own_nodes() -> Pipeline:
                 "timeline_report",
                 name="timeline_report",
             ),
-        ]
+        ],
+        tags=["timeline"],
     )
 
 

@@ -13,10 +13,12 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, SymmetricalLogLocator
 
 from ndg_pipeline.names import GRAPH_SETS, RANDOM_SETS
 
 EPOCH = "epoch"
+EI_LINEAR_BELOW = 0.1  # bits: the EI panel's symmetric log axis is linear below this (sensitivity can be 0)
 MODES = {"patch": "tab:blue", "reference": "tab:purple"}
 LAYER_COLORS = ("tab:green", "tab:orange", "tab:red", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")
 MEASURE_COLORS = {
@@ -106,7 +108,9 @@ def _ndg_panel(axis: Axes, timeline: pd.DataFrame) -> None:
         alpha=0.6,
         label="edge accuracy, train",
     )
-    accuracy.set_ylabel("edge accuracy (%)", color="tab:orange")
+    accuracy.set_ylim(0, 100)  # the full scale: a sub-percent change must not look like a collapse
+    accuracy.set_ylabel("edge accuracy (%, 0–100)", color="tab:orange")
+    axis.set_ylim(bottom=0)
     handles = axis.get_legend_handles_labels()[0] + accuracy.get_legend_handles_labels()[0]
     _legend(axis, handles, twin=True)
     axis.set_title("Neuron dependency graph: edges and their mean accuracy", loc="left", fontsize=10)
@@ -129,7 +133,8 @@ def _aligned_panel(axis: Axes, timeline: pd.DataFrame) -> None:
             marker="x",
             label=f"{mode}, random sets (baseline)",
         )
-    axis.set_ylabel("aligned (%, test)")
+    axis.set_ylim(0, 100)
+    axis.set_ylabel("aligned (%, test, 0–100)")
     _legend(axis, axis.get_legend_handles_labels()[0])
     axis.set_title(
         "NDG interchange intervention: predictions moved to the counterfactual class", loc="left", fontsize=10
@@ -141,13 +146,24 @@ def _interactions_panel(axis: Axes, timeline: pd.DataFrame) -> None:
     if not has_values(timeline, ["interactions.concepts_per_sample", "interactions.explanation_ratio"]):
         _absent(axis, "interaction lens not run: no interactions.* metrics")
         return
-    _line(axis, timeline, "interactions.concepts_per_sample", color="tab:red", label="concepts per sample")
+    _line(axis, timeline, "interactions.concepts_per_sample", color="tab:red", label="concepts kept per sample")
+    _line(
+        axis,
+        timeline,
+        "interactions.salient_concepts_per_sample",
+        color="tab:red",
+        linestyle="--",
+        marker="x",
+        label="salient concepts per sample",
+    )
+    axis.set_ylim(bottom=0)
     axis.set_ylabel("concepts per sample")
     ratio = axis.twinx()
     if "interactions.explanation_ratio" in timeline:
         percent = timeline.assign(ratio=100.0 * timeline["interactions.explanation_ratio"])
         _line(ratio, percent, "ratio", color="tab:cyan", marker="s", label="explanation ratio")
-    ratio.set_ylabel("explanation ratio (%)", color="tab:cyan")
+    ratio.set_ylim(0, 100)
+    ratio.set_ylabel("explanation ratio (%, 0–100)", color="tab:cyan")
     handles = axis.get_legend_handles_labels()[0] + ratio.get_legend_handles_labels()[0]
     _legend(axis, handles, twin=True)
     axis.set_title(
@@ -172,7 +188,10 @@ def _ei_panel(axis: Axes, timeline: pd.DataFrame) -> None:
         Line2D([], [], color="black", label="EI_parts"),
         Line2D([], [], color="black", linestyle="--", marker="x", label="sensitivity"),
     ]
-    axis.set_ylabel("bits")
+    axis.set_yscale("symlog", linthresh=EI_LINEAR_BELOW)  # layers differ by orders of magnitude; 0 stays drawable
+    axis.yaxis.set_major_locator(SymmetricalLogLocator(base=10, linthresh=EI_LINEAR_BELOW, subs=(1.0, 2.0, 5.0)))
+    axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_ylabel(f"bits (log scale; linear below {EI_LINEAR_BELOW:g})")
     _legend(axis, handles)
     axis.set_title("Effective information of the Linear layers: EI_parts and sensitivity", loc="left", fontsize=10)
 

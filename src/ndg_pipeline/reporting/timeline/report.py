@@ -13,6 +13,7 @@ import jinja2
 import numpy as np
 import pandas as pd
 
+from ndg_pipeline.reporting.header import lineage_items
 from ndg_pipeline.reporting.report import (
     MISSING,
     Row,
@@ -23,7 +24,6 @@ from ndg_pipeline.reporting.report import (
     format_fraction,
     format_percent,
     is_missing,
-    lineage_items,
 )
 from ndg_pipeline.reporting.timeline.figures import (
     EPOCH,
@@ -78,6 +78,11 @@ def headline_metrics(timeline: pd.DataFrame) -> list[tuple[str, str, str, Format
     interactions = [
         ("interactions.concepts_per_sample", "concepts per sample", format_decimal),
         ("interactions.explanation_ratio", "explanation ratio (%)", format_fraction),
+        (
+            "interactions.salient_concepts_per_sample",
+            "salient concepts per sample",
+            format_decimal,
+        ),
     ]
     ei = [(f"ei.{layer}.ei_parts", f"EI_parts of {layer} (bits)", format_bits) for layer in ei_layers(timeline)]
     lenses = {"NDG": ndg, "interactions": interactions, "effective information": ei}
@@ -291,8 +296,10 @@ def render_timeline_report(
     concepts: pd.DataFrame,
     info: dict[str, Any],
     lineage: Mapping[str, str],
+    identity: Mapping[str, str] | None = None,
 ) -> str:
-    """The timeline report as one self-contained HTML string."""
+    """The timeline report as one self-contained HTML string; ``identity`` names the run that made it
+    (:func:`ndg_pipeline.reporting.header.run_identity`)."""
     require_columns(timeline, [EPOCH], "timeline")
     require_columns(layers, [*LAYER_COLUMNS, "degeneracy"], "layers")
     require_columns(concepts, CONCEPT_COLUMNS, "concepts")
@@ -310,17 +317,20 @@ def render_timeline_report(
             n_test=info.get("n_test"),
             epochs=epochs,
             lineage=lineage_items(lineage),
+            identity=dict(identity or {}),
             figure=data_uri(timeline_figure_png(timeline)) if epochs else None,
             missing=missing_lenses(timeline),
             headline=headline_table(timeline),
             full=full_table(timeline),
             tolerance=f"{100 * SETTLE_TOLERANCE:g}",
             layers=layers_table(layers) if len(layers) else None,
+            layer_count=len(layers),
             layers_figure=layers_figure(layers) if len(layers) else None,
             concepts=concepts_class_table(per_class) if len(per_class) else None,
             concepts_figure=concepts_figure(per_class) if len(per_class) else None,
             concepts_detail=concepts_detail_table(concepts, class_names) if len(concepts) else None,
             top_concepts=int(top.max()) + 1 if len(top) and not math.isnan(top.max()) else 0,
+            roles_absent=[role for role in ("sufficient", "necessary") if len(per_class) and not per_class[role].any()],
             links=lens_links(),
         )
     )

@@ -1,0 +1,188 @@
+"""Write the README's result tables from a run's own outputs, so that no number in it is typed by hand.
+
+``python -m ndg_pipeline.reporting.readme`` (``make readme-tables``) loads the latest version of each output from
+the project's catalog (``--load-versions`` style pins: ``--version 2026-12-02T15.00.35.140Z``) and replaces the text
+between ``<!-- generated: NAME -->`` and ``<!-- end: NAME -->`` in README.md; ``--check`` only says whether the
+README still matches the outputs (exit status 1 when not).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ndg_pipeline.reporting.report import format_exact, format_fraction, format_percent
+
+Loader = Callable[[str], Any]
+BLOCK = re.compile(r"(<!-- generated: (?P<name>[\w-]+) -->\n).*?(<!-- end: (?P=name) -->)", re.DOTALL)
+TIMELINE_ROWS = (
+    ("ndg.edges", "NDG edges", format_exact),
+    ("ndg.test_accuracy", "mean edge accuracy, test (%)", format_fraction),
+    ("ndg.patch.graph.aligned", "aligned, test, patch values (%)", format_percent),
+    ("ndg.patch.random.aligned", "the same, random-set baseline (%)", format_percent),
+    ("interactions.concepts_per_sample", "interaction concepts per sample", lambda value: f"{float(value):.1f}"),
+    ("interactions.explanation_ratio", "explanation ratio (%)", format_fraction),
+    ("interactions.salient_concepts_per_sample", "salient concepts per sample", lambda value: f"{float(value):.1f}"),
+)
+MODES = {"patch": "patch values", "reference": "reference values"}
+
+
+def markdown(header: list[str], rows: list[list[str]]) -> str:
+    """A GitHub markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows]) + "\n"
+
+
+def timeline_block(timeline: pd.DataFrame) -> str:
+    """The default run's timeline: one column per checkpoint, one row per headline metric present."""
+    ordered = timeline.sort_values("epoch")
+    layers = dict.fromkeys(column[3:].rpartition(".")[0] for column in ordered.columns if column.startswith("ei."))
+    ei_rows = tuple(
+        (f"ei.{layer}.{measure}", f"{label} of `{layer}`, bits", lambda value: f"{float(value):.1f}")
+        for measure, label in (("ei_parts", "EI_parts"), ("sensitivity", "sensitivity"))
+        for layer in layers
+    )
+    rows = [
+        [label, *(formatter(value) for value in ordered[column])]
+        for column, label, formatter in TIMELINE_ROWS + ei_rows
+        if column in ordered and ordered[column].notna().any()
+    ]
+    return markdown(["epoch", *(str(int(epoch)) for epoch in ordered["epoch"])], rows)
+
+
+def _summary(intervention: pd.DataFrame, split: str, mode: str, sets: str, column: str) -> Any:
+    match = intervention.query("split == @split and mode == @mode and sets == @sets")[column]
+    return match.iloc[0] if len(match) else None
+
+
+def ndg_block(history: pd.DataFrame, statistics: Mapping[str, float], intervention: pd.DataFrame, alpha: float) -> str:
+    """The NDG lens's headline numbers of the run: model accuracy, edges and their accuracy, aligned % per value
+    mode beside its random-set baseline, and the mean intervention set."""
+    last = history.iloc[-1]
+    rows = [
+        ["model accuracy train / test (%)", f"{format_fraction(last['train_accuracy'])} / "
+         f"{format_fraction(last['test_accuracy'])}"],
+        [f"edges at α = {format_exact(alpha)}; mean edge accuracy train / test (%)",
+         f"{format_exact(statistics['edges'])}; {format_fraction(statistics['mean_train_accuracy'])} / "
+         f"{format_fraction(statistics['mean_test_accuracy'])}"],
+    ]  # fmt: skip
+    for mode, label in MODES.items():
+        graph, random = (_summary(intervention, "test", mode, sets, "aligned") for sets in ("graph", "random"))
+        if graph is not None:
+            rows.append([f"aligned, test — {label} (random-set baseline) (%)", f"{format_percent(graph)} "
+                         f"({format_percent(random)})"])  # fmt: skip
+    size = _summary(intervention, "test", "patch", "graph", "mean_set_size")
+    share = _summary(intervention, "test", "patch", "graph", "set_fraction")
+    if size is not None:
+        rows.append(["mean intervention set, test (share of the layer)", f"{size:.1f} ({format_fraction(share)} %)"])
+    return markdown(["", "this run"], rows)
+
+
+def table5_block(intervention: pd.DataFrame) -> str:
+    """Table 5 of the run: aligned / unchanged / unaligned on test (train in brackets), per value mode and sets."""
+    rows = []
+    for mode, label in MODES.items():
+        for sets, suffix in (("graph", ""), ("random", ", random-set baseline")):
+            if _summary(intervention, "test", mode, sets, "aligned") is None:
+                continue
+            cells = [
+                f"{format_percent(_summary(intervention, 'test', mode, sets, outcome))} "
+                f"({format_percent(_summary(intervention, 'train', mode, sets, outcome))})"
+                for outcome in ("aligned", "unchanged", "unaligned")
+            ]
+            rows.append([label + suffix, *cells])
+    return markdown(["test split (train in brackets)", "aligned %", "unchanged %", "unaligned %"], rows)
+
+
+def blocks(load: Loader) -> dict[str, str]:
+    """Every generated README block, from the catalog entries ``load`` returns (absent entries: no block)."""
+    from kedro.io import DatasetError
+
+    from ndg_pipeline.ndg.graph import graph_statistics
+
+    found: dict[str, str] = {}
+    try:
+        intervention = load("intervention_summary")
+        statistics = graph_statistics(load("dependency_graph"))
+        history = load("training_history")
+    except DatasetError as error:  # an entry without a saved version: say which, write no NDG block
+        print(f"no NDG numbers: {error}", file=sys.stderr)
+    else:
+        found["ndg-numbers"] = ndg_block(history, statistics, intervention, float(load("run:mine.alpha")))
+        found["ndg-table5"] = table5_block(intervention)
+    try:
+        found["timeline"] = timeline_block(load("timeline_table"))
+    except DatasetError as error:
+        print(f"no timeline numbers: {error}", file=sys.stderr)
+    return found
+
+
+def fill(text: str, generated: Mapping[str, str]) -> str:
+    """``text`` with each generated block replaced by its new content (blocks not generated are kept)."""
+
+    def replace(found: re.Match[str]) -> str:
+        name = found.group("name")
+        return found.group(1) + generated[name] + found.group(3) if name in generated else found.group(0)
+
+    return BLOCK.sub(replace, text)
+
+
+def catalog_loader(project: Path, version: str | None) -> Loader:
+    """``catalog.load`` of the project's Kedro catalog (each entry's latest version, or ``version``)."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(project)
+    session = KedroSession.create(project_path=project)
+    catalog = session.load_context().catalog
+    run = version or catalog.get("intervention_summary").resolve_load_version()
+
+    def load(name: str) -> Any:
+        if name.startswith(RUN_PARAMETER):
+            return run_parameter(project, run, name.removeprefix(RUN_PARAMETER))
+        return catalog.load(name, version=version) if version else catalog.load(name)
+
+    return load
+
+
+RUN_PARAMETER = "run:"
+
+
+def run_parameter(project: Path, version: str, name: str) -> str:
+    """A parameter of the run that saved ``version`` of the outputs, as its MLflow run logged it (the run's
+    ``--params`` included, which the project's configuration alone would miss)."""
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{(project / 'mlflow.db').resolve()}")
+    experiments = [experiment.experiment_id for experiment in client.search_experiments()]
+    runs = client.search_runs(experiments, filter_string=f"tags.run_id = '{version}'")
+    if not runs or name not in runs[0].data.params:
+        raise LookupError(f"no MLflow run of version {version} with parameter {name!r} in {project / 'mlflow.db'}")
+    return runs[0].data.params[name]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--project", type=Path, default=Path.cwd(), help="the Kedro project (default: here)")
+    parser.add_argument("--version", help="the run's timestamp (default: each entry's latest version)")
+    parser.add_argument("--check", action="store_true", help="only check that README.md matches the outputs")
+    arguments = parser.parse_args(argv)
+    readme = arguments.project / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    updated = fill(text, blocks(catalog_loader(arguments.project, arguments.version)))
+    if arguments.check:
+        print("README.md matches the run's outputs" if updated == text else "README.md differs from the run's outputs")
+        return 0 if updated == text else 1
+    readme.write_text(updated, encoding="utf-8")
+    print(f"wrote the generated tables of {readme}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
