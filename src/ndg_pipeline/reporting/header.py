@@ -5,9 +5,12 @@ where the macro leaves :data:`BUNDLE_MARKER`."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+import jinja2
 
 from ndg_pipeline.lineage import DATA, MODEL
 
@@ -52,3 +55,21 @@ def run_identity() -> dict[str, str]:
 def run_header(lineage: Mapping[str, str]) -> RunHeader:
     """The header of a report made in this run from inputs with ``lineage`` (``ndg_pipeline.lineage.read``)."""
     return RunHeader(run_identity(), lineage_items(lineage))
+
+
+@functools.cache
+def template_environment(
+    package: str = "ndg_pipeline.reporting", folder: str = "templates", strict: bool = True
+) -> jinja2.Environment:
+    """A report's templates (``folder`` of ``package``) beside the shared macros (table, page style, run header),
+    autoescaped, built once; with ``strict`` an undefined name in a template is an error."""
+    loaders = [jinja2.PackageLoader(package, folder)]
+    if (package, folder) != ("ndg_pipeline.reporting", "templates"):
+        loaders.append(jinja2.PackageLoader("ndg_pipeline.reporting", "templates"))
+    return jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined if strict else jinja2.Undefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )

@@ -6,14 +6,12 @@ parameters, collapsed.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from numbers import Integral
 from typing import Any
 
-import jinja2
 import numpy as np
 import pandas as pd
 from markupsafe import Markup
@@ -30,7 +28,7 @@ from ndg_pipeline.names import (
     literal_name,
 )
 from ndg_pipeline.reporting.figures import alpha_sweep_figure, per_class_figure, sweep_is_clipped, training_figure
-from ndg_pipeline.reporting.header import lineage_items
+from ndg_pipeline.reporting.header import lineage_items, template_environment
 from ndg_pipeline.reporting.paper import PAPER_ALPHA, paper_dataset, paper_rows
 from ndg_pipeline.tracking import flatten
 
@@ -548,18 +546,6 @@ def inline_svg(svg: str) -> Markup:
 def drawing_figures(drawings: Mapping[str, str], class_names: list[str]) -> list[tuple[str, Markup]]:
     """(caption, inline SVG) for every drawing, in the order given."""
     return [(drawing_caption(key, class_names), inline_svg(svg)) for key, svg in drawings.items() if key != "error"]
-
-
-@functools.cache
-def template_environment() -> jinja2.Environment:
-    """The template environment (autoescaped, undefined names are errors), built once."""
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("ndg_pipeline.reporting", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 def render_report(context: ReportContext) -> str:

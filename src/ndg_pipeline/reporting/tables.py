@@ -17,8 +17,9 @@ from ndg_pipeline.control_names import (
 )
 from ndg_pipeline.names import ALL, BETWEEN, INTER_LAYER, LAYER1, LAYER2
 from ndg_pipeline.ndg.controls import RESULT_DTYPES
+from ndg_pipeline.reporting.header import template_environment
 from ndg_pipeline.reporting.paper import PAPER_ALPHA, PAPER_DATASETS, PAPER_TABLES, paper_dataset
-from ndg_pipeline.reporting.report import Row, Table, format_exact, format_percent, template_environment
+from ndg_pipeline.reporting.report import Row, Table, format_exact, format_percent
 
 OURS, PAPER = "this project", "paper"
 RUN_COLUMNS = ["dataset", "paper_dataset", "source", "alpha", "n_train", "n_test"]

@@ -155,6 +155,8 @@ def model_metrics(layers: pd.DataFrame) -> MetricHistory:
 
 def report(series: pd.DataFrame, layers: pd.DataFrame, params: EffectiveInformationParams) -> str:
     """The lens's self-contained HTML report."""
+    from ndg_pipeline.lineage import read
     from ndg_pipeline.reporting.effective_information import render_report
+    from ndg_pipeline.reporting.header import run_header
 
-    return render_report(series, layers, params.model_dump())
+    return render_report(series, layers, params.model_dump(), run_header(read(layers)))

@@ -571,8 +571,11 @@ def report(
     params: InteractionsParams,
 ) -> tuple[str, str]:
     """The HTML report and the interactive page of every sample's AND-OR graph."""
+    from ndg_pipeline.lineage import MODEL, model_fingerprint
+    from ndg_pipeline.reporting.header import run_header
     from ndg_pipeline.reporting.interactions import render_report, to_html
 
+    lineage = {MODEL: model_fingerprint(explained.models["first"])} | explained.splits.lineage
     page = render_report(
         explained,
         samples,
@@ -584,5 +587,6 @@ def report(
         params.report.samples_shown,
         params.report.concepts_shown,
         params.report.graph_concepts,
+        run_header(lineage),
     )
     return page, to_html(graphs)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import jinja2
 import pandas as pd
 
 from ndg_pipeline.reporting.effective_information.figures import causal_plane_figure, over_epochs
+from ndg_pipeline.reporting.header import RunHeader, template_environment
 
 LAYER_COLUMNS = (
     "layer", "n_in", "n_out", "ei", "ei_parts", "sensitivity", "degeneracy_parts", "integration", "in_low",
@@ -59,8 +59,11 @@ def _convergence(frame: pd.DataFrame) -> dict[str, str]:
     return result
 
 
-def render_report(series: pd.DataFrame, layers: pd.DataFrame, parameters: dict[str, Any]) -> str:
-    """One self-contained HTML page from the training time series and the trained model's layers."""
+def render_report(
+    series: pd.DataFrame, layers: pd.DataFrame, parameters: dict[str, Any], header: RunHeader | None = None
+) -> str:
+    """One self-contained HTML page from the training time series and the trained model's layers; ``header``
+    names the run and the model and data fingerprints it was made from."""
     experiments = []
     for experiment in series.experiment.unique():
         frame = series[series.experiment == experiment]
@@ -87,11 +90,11 @@ def render_report(series: pd.DataFrame, layers: pd.DataFrame, parameters: dict[s
                 ),
             }
         )
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("ndg_pipeline.reporting.effective_information", "."),
-        autoescape=True,
-    )
+    environment = template_environment("ndg_pipeline.reporting.effective_information", ".", strict=False)
+    header = header or RunHeader({})
     return environment.get_template("report.html.j2").render(
+        identity=header.identity,
+        fingerprints=header.fingerprints,
         experiments=experiments,
         layers=_table(layers, LAYER_COLUMNS),
         measure=parameters["measure"],

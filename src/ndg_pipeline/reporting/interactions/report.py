@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import jinja2
 import networkx as nx
 import pandas as pd
 from markupsafe import Markup
 
 from ndg_pipeline.reporting.drawing import GraphvizMissingError
+from ndg_pipeline.reporting.header import RunHeader, template_environment
 from ndg_pipeline.reporting.interactions.figures import (
     concept_bars,
     image_concepts,
@@ -205,17 +205,16 @@ def render_report(
     samples_shown: int = 4,
     concepts_shown: int = 6,
     graph_concepts: int = 12,
+    header: RunHeader | None = None,
 ) -> str:
-    """The whole page."""
+    """The whole page; ``header`` names the run and the model and data fingerprints it was made from."""
     views, graphviz_missing = sample_views(explained, patterns, graphs, samples_shown, concepts_shown, graph_concepts)
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("ndg_pipeline.reporting.interactions", "templates"),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    environment = template_environment("ndg_pipeline.reporting.interactions", "templates", strict=False)
+    header = header or RunHeader({})
     shown = patterns[patterns["sample"] == 0].nsmallest(20, "rank")
     return environment.get_template("interactions.html.j2").render(
+        identity=header.identity,
+        fingerprints=header.fingerprints,
         title=f"Interaction concepts — {explained.kind} setting ({explained.splits.name})",
         kind=explained.kind,
         dataset=explained.splits.name,

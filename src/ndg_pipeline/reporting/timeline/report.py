@@ -4,16 +4,14 @@ report. One self-contained HTML page (inline CSS, PNG data URIs)."""
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import jinja2
 import numpy as np
 import pandas as pd
 
-from ndg_pipeline.reporting.header import lineage_items
+from ndg_pipeline.reporting.header import lineage_items, template_environment
 from ndg_pipeline.reporting.report import (
     MISSING,
     Row,
@@ -258,23 +256,6 @@ def lens_links() -> list[dict[str, str]]:
     ]
 
 
-@functools.cache
-def template_environment() -> jinja2.Environment:
-    """This page's template beside the shared macros (table and page style) of the NDG report."""
-    return jinja2.Environment(
-        loader=jinja2.ChoiceLoader(
-            [
-                jinja2.PackageLoader("ndg_pipeline.reporting.timeline", "."),
-                jinja2.PackageLoader("ndg_pipeline.reporting", "templates"),
-            ]
-        ),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def require_columns(frame: pd.DataFrame, columns: list[str], name: str) -> None:
     """A clear error when an input table lacks columns the report reads."""
     missing = [column for column in columns if column not in frame]
@@ -308,7 +289,7 @@ def render_timeline_report(
     epochs = checkpoints(timeline)
     top = concepts.loc[concepts["input"] == "concept", "rank"]
     return (
-        template_environment()
+        template_environment("ndg_pipeline.reporting.timeline", ".")
         .get_template("timeline.html.j2")
         .render(
             title=f"Three lenses over training — {info.get('name', 'dataset')}",
