@@ -28,7 +28,7 @@ def merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any
 
 
 _SETUP = RunSetup()
-HOOKS = (_SETUP, MlflowRunInfo(_SETUP), Interrupts(), Lineage())
+HOOKS = (_SETUP, MlflowRunInfo(_SETUP), Interrupts(), Lineage(_SETUP))
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
