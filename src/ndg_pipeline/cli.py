@@ -34,7 +34,7 @@ def short_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except SHORT as error:
             if verbose or os.environ.get(VERBOSE_ENV, "") not in ("", "0"):
                 raise
-            click.secho(f"Error: {error}", fg="red", err=True)
+            click.secho("\n".join([f"Error: {error}", *getattr(error, "__notes__", [])]), fg="red", err=True)
             click.secho(f"(the traceback: kedro run --verbose …, or {VERBOSE_ENV}=1)", err=True)
             sys.exit(1)
 

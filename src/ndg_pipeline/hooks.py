@@ -304,7 +304,7 @@ def out_of_step(pipeline: Pipeline, loaded: dict[str, dict[str, str]]) -> list[s
         }
         for key, values in lineage.conflicts(read).items():
             problem = (
-                f"node {node.name!r} would read {key}s that differ: "
+                f"node {node.name!r} would read inputs made from different {key}: "
                 + ", ".join(f"{name} (version {loaded[name]['version']}) ← {value}" for name, value in values.items())
                 + ". Pin versions made together with --load-versions=<entry>:<version>,… or re-run the stale stage."
             )
@@ -331,8 +331,11 @@ class Lineage:
         self.pins: dict[str, str] = {}
         self.save_version: str | None = None
         self.made: dict[str, lineage.Lineage] = {}  # per node that ran: the lineage of its outputs
+        self.known: dict[str, lineage.Lineage] = {}  # per entry loaded or made: its whole lineage (a model's data too)
         self.unsaved: dict[str, set[str]] = {}  # per node that ran: its versioned outputs not yet recorded
         self.saved: list[Path] = []
+        self.run_params: dict[str, Any] = {}
+        self.busy: tuple[str, str, Node] | None = None  # ("loading" | "saving", entry, node) while it happens
 
     @hook_impl
     def after_catalog_created(
@@ -356,7 +359,7 @@ class Lineage:
 
     @hook_impl(tryfirst=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog) -> None:
-        self.made, self.unsaved, self.saved = {}, {}, []
+        self.made, self.unsaved, self.saved, self.run_params, self.known = {}, {}, [], run_params, {}
         params = self.setup.params
         if params is None:
             return
@@ -391,6 +394,7 @@ class Lineage:
                 f"this run ({pipeline_label(run_params)}) would load saved versions it cannot use:\n"
                 + "\n".join(f"  {problem}" for problem in problems)
             )
+        self.known = {name: {k: v for k, v in found.items() if k != "version"} for name, found in loaded.items()}
         for name, found in loaded.items():
             log.info("Loading %s version %s (%s)", name, found["version"], lineage_text(found))
 
@@ -415,15 +419,29 @@ class Lineage:
 
     @hook_impl
     def after_node_run(self, node: Node, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
-        inherited = lineage.merge(lineage.read(value) for value in inputs.values())
+        inherited = lineage.merge(self.known.get(name, {}) | lineage.read(value) for name, value in inputs.items())
         own = lineage.merge(lineage.read(value) for value in outputs.values())
         self.made[node.name] = inherited | own
+        self.known |= {name: inherited | own for name in outputs}
         self.unsaved[node.name] = {name for name in outputs if self.folder(name) is not None}
         for value in outputs.values():
             lineage.stamp(value, inherited | own)
 
+    @hook_impl
+    def before_dataset_loaded(self, dataset_name: str, node: Node) -> None:
+        self.busy = ("loading", dataset_name, node)
+
+    @hook_impl
+    def after_dataset_loaded(self) -> None:
+        self.busy = None
+
+    @hook_impl
+    def before_dataset_saved(self, dataset_name: str, node: Node) -> None:
+        self.busy = ("saving", dataset_name, node)
+
     @hook_impl(tryfirst=True)
     def after_dataset_saved(self, dataset_name: str, node: Node) -> None:
+        self.busy = None
         folder = self.folder(dataset_name)
         params = self.setup.params
         if folder is None or self.save_version is None or params is None:
@@ -435,7 +453,14 @@ class Lineage:
         self.unsaved.get(node.name, set()).discard(dataset_name)
 
     @hook_impl
-    def on_pipeline_error(self, pipeline: Pipeline) -> None:
+    def on_pipeline_error(self, error: Exception, pipeline: Pipeline) -> None:
+        if self.busy is not None:
+            doing, name, node = self.busy
+            note = f"(node {node.name!r}, {doing} catalog entry {name!r}"
+            if doing == "loading":
+                note += f"; rebuild it with {rebuild_command(all_pipelines(), name, self.run_params)}"
+            error.add_note(note + ")")
+            self.busy = None
         if self.save_version is None:
             return
         doomed = []

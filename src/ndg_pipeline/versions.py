@@ -116,7 +116,7 @@ def differences(made: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str,
     """Per flattened parameter, ``(value the version was made with, this run's value)`` where they differ."""
     old = {k: v for name, value in made.items() for k, v in flatten(value, name.removeprefix(PARAMS)).items()}
     new = {k: v for name, value in wanted.items() for k, v in flatten(value, name.removeprefix(PARAMS)).items()}
-    keys = sorted(old.keys() | new.keys())
+    keys = sorted(key for key in old.keys() | new.keys() if key.rsplit(".", 1)[-1] not in EXECUTION_ONLY)
     return {key: (old.get(key), new.get(key)) for key in keys if old.get(key) != new.get(key)}
 
 
