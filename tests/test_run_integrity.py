@@ -126,7 +126,7 @@ def test_each_pipeline_loads_the_versions_made_with_its_own_parameters(trained, 
     model = record(project, "data/06_models/model.pt", trained["A"])["lineage"]
     lineage = record(project, made)["lineage"]
     assert lineage["data"] == model["data"]
-    if "model" in lineage:
+    if case != "controls":  # the random_model control's edges come from its own re-initialized network
         assert lineage["model"] == model["model"]
 
 

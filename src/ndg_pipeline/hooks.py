@@ -286,6 +286,18 @@ def missing_versions(missing: dict[str, tuple[str, str]]) -> list[str]:
     ]
 
 
+def pin(catalog: DataCatalog, name: str, version: Version) -> None:
+    """Make ``catalog`` load ``version`` of entry ``name`` (as ``--load-versions`` would; Kedro's notice that the
+    entry is replaced is left out: the run logs which version it loads)."""
+    logger = logging.getLogger("kedro.io.data_catalog")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        catalog[name] = catalog.get(name, version=version)
+    finally:
+        logger.setLevel(level)
+
+
 def lineage_text(found: dict[str, str]) -> str:
     """``model 1a2b…, data 3c4d…`` for a log line."""
     return ", ".join(f"{key} {value}" for key, value in found.items() if key in (lineage.MODEL, lineage.DATA))
@@ -377,7 +389,7 @@ class Lineage:
                 missing[name] = (missing_version(folder, wanted), rebuild_command(every, name, run_params))
                 continue
             if name not in self.pins:
-                catalog[name] = catalog.get(name, version=Version(version, self.save_version))
+                pin(catalog, name, Version(version, self.save_version))
             record = versions.read_record(folder / version)
             if record is None:
                 continue
