@@ -12,6 +12,7 @@ from typing import Any
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog, Version
+from kedro.io.core import DatasetError
 from kedro.pipeline import Node, Pipeline
 from pydantic import BaseModel, RootModel
 
@@ -345,7 +346,6 @@ class Lineage:
         self.made: dict[str, lineage.Lineage] = {}  # per node that ran: the lineage of its outputs
         self.known: dict[str, lineage.Lineage] = {}  # per entry loaded or made: its whole lineage (a model's data too)
         self.unsaved: dict[str, set[str]] = {}  # per node that ran: its versioned outputs not yet recorded
-        self.saved: list[Path] = []
         self.run_params: dict[str, Any] = {}
         self.busy: tuple[str, str, Node] | None = None  # ("loading" | "saving", entry, node) while it happens
 
@@ -371,7 +371,7 @@ class Lineage:
 
     @hook_impl(tryfirst=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog) -> None:
-        self.made, self.unsaved, self.saved, self.run_params, self.known = {}, {}, [], run_params, {}
+        self.made, self.unsaved, self.run_params, self.known = {}, {}, run_params, {}
         params = self.setup.params
         if params is None:
             return
@@ -461,18 +461,17 @@ class Lineage:
         version = folder / self.save_version
         wanted = run_settings(params, dataset_name)
         versions.write_record(version, dataset_name, wanted, self.made.get(node.name, {}))
-        self.saved.append(version)
         self.unsaved.get(node.name, set()).discard(dataset_name)
 
     @hook_impl
     def on_pipeline_error(self, error: Exception, pipeline: Pipeline) -> None:
-        if self.busy is not None:
+        if self.busy is not None and isinstance(error, DatasetError | OSError):
             doing, name, node = self.busy
             note = f"(node {node.name!r}, {doing} catalog entry {name!r}"
             if doing == "loading":
                 note += f"; rebuild it with {rebuild_command(all_pipelines(), name, self.run_params)}"
             error.add_note(note + ")")
-            self.busy = None
+        self.busy = None
         if self.save_version is None:
             return
         doomed = []
