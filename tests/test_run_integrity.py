@@ -143,7 +143,7 @@ MISMATCHED = {
         ["--pipelines=ndg", "--from-nodes=build_graph"],
         "mine.alpha=7",
         ["edges_table", "equivalences_table", "priors_table"],
-        "mine.alpha=5 (this run: 7)",
+        "mine.alpha=5.0 (this run: 7.0)",
     ),
     "effective_information": (
         ["--pipelines=effective_information", "--nodes=ei_model_layers"],

@@ -9,6 +9,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from kedro.config import MissingConfigException
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog, Version
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 SUMMARY_PIPELINES = frozenset({"tables"})  # they summarize earlier runs: no dataset or α of their own to tag
 COMBINES_MODELS = "combines_models"  # tag of nodes that join artefacts of several models on purpose
 PARAMS = "params:"
+MLFLOW_CONFIG = ["mlflow*", "mlflow*/**", "**/mlflow*"]  # where kedro-mlflow reads its configuration
 
 
 def pipeline_label(run_params: dict[str, Any]) -> str:
@@ -83,9 +85,9 @@ def check_run(params: RunParams, pipeline: Pipeline) -> None:
 
 
 def prepare_store(uri: str) -> None:
-    """Create the sqlite MLflow store once, under a lock, in WAL mode: runs started together on one project then
-    share it (readers never block the writer; MLflow's own busy timeout covers writers) instead of racing to
-    create its tables or failing with "database is locked"."""
+    """Create the sqlite MLflow store once, under a lock, in WAL mode, before kedro-mlflow opens it: runs started
+    together on one project then share it (readers never block the writer; MLflow's own busy timeout covers
+    writers) instead of racing to create its tables or failing with "database is locked"."""
     if not uri.startswith("sqlite:///"):
         return
     import fcntl
@@ -117,6 +119,12 @@ class RunSetup:
         """Validate the raw configuration (runtime ``--params`` merged) before Kedro or a plugin reads it."""
         self.context = context
         self.params = validate(context.config_loader["parameters"])
+        loader = context.config_loader
+        loader.config_patterns.setdefault("mlflow", MLFLOW_CONFIG)
+        try:
+            prepare_store(loader["mlflow"].get("server", {}).get("mlflow_tracking_uri") or "")
+        except MissingConfigException:  # no mlflow.yml: kedro-mlflow's defaults, no sqlite store
+            return
 
     @hook_impl(tryfirst=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline) -> None:
@@ -124,7 +132,6 @@ class RunSetup:
         check_run(self.params, pipeline)
         mlflow_config = getattr(self.context, "mlflow", None)
         if mlflow_config is not None:
-            prepare_store(mlflow_config.server.mlflow_tracking_uri)
             mlflow_config.tracking.experiment.name = f"ndg_pipeline.{pipeline_label(run_params)}"
             mlflow_config.setup(self.context)
 
