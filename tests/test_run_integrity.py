@@ -230,7 +230,7 @@ def test_a_failing_save_names_the_entry_and_file_and_leaves_no_version_of_its_no
 
 
 def interrupt(project: Path, args: list[str], params: str, after: str) -> str:
-    """Start ``kedro run``, send SIGTERM a few seconds after the log line ``after``, return the whole output."""
+    """Start ``kedro run``, send SIGTERM a second after the log line ``after``, return the whole output."""
     process = subprocess.Popen(
         [KEDRO, "run", *args, "--params", params],
         cwd=project,
@@ -245,7 +245,7 @@ def interrupt(project: Path, args: list[str], params: str, after: str) -> str:
         seen.append(line)
         if after in line or time.monotonic() > deadline:
             break
-    time.sleep(3)
+    time.sleep(1)
     process.send_signal(signal.SIGTERM)
     output = "".join(seen) + process.communicate(timeout=120)[0]
     assert process.returncode == 1, output[-3000:]
@@ -279,8 +279,8 @@ def test_sigterm_during_training_ends_the_mlflow_run_killed_and_leaves_no_half_w
     [
         (
             ["--pipelines=interactions"],
-            f"{GOOD},{INTERACTIONS},interactions.split.iterations=100000",
-            "Completed node: interaction_rewards",
+            f"{GOOD},{INTERACTIONS},interactions.samples_per_class=2,interactions.split.iterations=100000",
+            "Loading data from interaction_setting",
             "data/07_model_output/interaction_values.parquet",
         ),
         (
