@@ -32,14 +32,17 @@ def kedro_project(tmp_path: Path) -> Path:
     return make_project(tmp_path)
 
 
-def run_kedro(project: Path, *args: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess:
-    """Run the real ``kedro`` CLI in ``project`` with telemetry off and the hub offline."""
+def run_kedro(
+    project: Path, *args: str, check: bool = True, timeout: int = 600, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run the real ``kedro`` CLI in ``project`` with telemetry off and the hub offline (``env`` added)."""
     env = {
         **os.environ,
         "KEDRO_DISABLE_TELEMETRY": "1",
         "DO_NOT_TRACK": "1",
         "HF_HUB_OFFLINE": "1",
         "MPLBACKEND": "Agg",
+        **(env or {}),
     }
     result = subprocess.run(
         [KEDRO, *args], cwd=project, env=env, capture_output=True, text=True, timeout=timeout, check=False

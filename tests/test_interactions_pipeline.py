@@ -194,7 +194,7 @@ def interaction_project(tmp_path_factory) -> dict:
     project = make_project(tmp_path_factory.mktemp("interactions"))
     missing = run_kedro(project, "run", "--pipelines=interactions", "--params", SMALL, check=False)
     run_kedro(project, "run", "--pipelines=ndg", "--params", SMALL_NDG)
-    runs = [run_kedro(project, "run", "--pipelines=interactions", "--params", SMALL) for _ in range(2)]
+    runs = [run_kedro(project, "run", "--pipelines=interactions", "--params", f"{SMALL_NDG},{SMALL}") for _ in range(2)]
     return {"project": project, "missing": missing, "runs": runs}
 
 

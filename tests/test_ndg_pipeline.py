@@ -71,7 +71,7 @@ def test_every_stage_lands_in_the_versioned_catalog(finished_project):
 def test_recorded_predicates_match_the_saved_model(finished_project):
     project = finished_project["project"]
     model = load_model_file(latest(project, "data/06_models/model.pt"))
-    with (project / "data/02_intermediate/dataset_splits.pkl").open("rb") as handle:
+    with latest(project, "data/02_intermediate/dataset_splits.pkl").open("rb") as handle:
         splits = pickle.load(handle)
     images = torch.stack([splits.test.dataset[i][0] for i in range(5)])
     with torch.no_grad():

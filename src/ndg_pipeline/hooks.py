@@ -3,24 +3,30 @@ tags, interrupts that end the MLflow run as KILLED, and lineage checks between a
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
+from pathlib import Path
 from typing import Any
 
+from kedro.config import MissingConfigException
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
-from kedro.io import DataCatalog
+from kedro.io import DataCatalog, Version
+from kedro.io.core import DatasetError
 from kedro.pipeline import Node, Pipeline
 from pydantic import BaseModel, RootModel
 
-from ndg_pipeline import lineage
+from ndg_pipeline import lineage, versions
 from ndg_pipeline.config import InterveneParams, RecordParams, RunParams, validate
 from ndg_pipeline.control_names import TRAINED
+from ndg_pipeline.errors import RunRefused
 
 log = logging.getLogger(__name__)
 SUMMARY_PIPELINES = frozenset({"tables"})  # they summarize earlier runs: no dataset or α of their own to tag
 COMBINES_MODELS = "combines_models"  # tag of nodes that join artefacts of several models on purpose
 PARAMS = "params:"
+MLFLOW_CONFIG = ["mlflow*", "mlflow*/**", "**/mlflow*"]  # where kedro-mlflow reads its configuration
 
 
 def pipeline_label(run_params: dict[str, Any]) -> str:
@@ -60,7 +66,7 @@ def check_run(params: RunParams, pipeline: Pipeline) -> None:
         node_records = [group for group in groups if isinstance(group, RecordParams)]
         intervenes = any(isinstance(group, InterveneParams) for group in groups)
         if intervenes and any(record.position == "mean" for record in node_records):
-            raise ValueError(
+            raise RunRefused(
                 f"record.position is 'mean' but node {node.name!r} intervenes: a mean over tokens cannot be "
                 "written back. Set record.position to 'first' or 'last'."
             )
@@ -71,7 +77,32 @@ def check_run(params: RunParams, pipeline: Pipeline) -> None:
 
         model = untrained_modules(params.model.root)
         for record in records:
-            check_sites(model, record.layers)
+            try:
+                check_sites(model, record.layers)
+            except ValueError as error:
+                raise RunRefused(str(error)) from error
+
+
+def prepare_store(uri: str) -> None:
+    """Create the sqlite MLflow store once, under a lock, in WAL mode, before kedro-mlflow opens it: runs started
+    together on one project then share it (readers never block the writer; MLflow's own busy timeout covers
+    writers) instead of racing to create its tables or failing with "database is locked"."""
+    if not uri.startswith("sqlite:///"):
+        return
+    import fcntl
+    import sqlite3
+
+    import mlflow
+
+    path = Path(uri.removeprefix("sqlite:///"))
+    with path.open("a") as handle:  # flock, not sqlite's own byte-range locks: they do not interfere
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            mlflow.MlflowClient(tracking_uri=uri).search_experiments(max_results=1)  # creates the tables if new
+            with sqlite3.connect(path, timeout=60) as store:
+                store.execute("PRAGMA journal_mode=WAL")
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class RunSetup:
@@ -87,6 +118,12 @@ class RunSetup:
         """Validate the raw configuration (runtime ``--params`` merged) before Kedro or a plugin reads it."""
         self.context = context
         self.params = validate(context.config_loader["parameters"])
+        loader = context.config_loader
+        loader.config_patterns.setdefault("mlflow", MLFLOW_CONFIG)
+        try:
+            prepare_store(loader["mlflow"].get("server", {}).get("mlflow_tracking_uri") or "")
+        except MissingConfigException:  # no mlflow.yml: kedro-mlflow's defaults, no sqlite store
+            return
 
     @hook_impl(tryfirst=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline) -> None:
@@ -165,23 +202,197 @@ class Interrupts:
             log.warning("MLflow run %s marked KILLED: %s", run.info.run_id, error)
 
 
-class Lineage:
-    """Checks that a node's inputs come from the same model and data, and stamps its outputs with their lineage:
-    that of the inputs, where a new model or data split among the outputs replaces the model or data it came
-    from (``train``, ``randomize``, ``random_inputs``)."""
+@functools.cache
+def all_pipelines() -> Pipeline:
+    """Every registered pipeline in one (identical nodes once): where each entry is made, and from what."""
+    from kedro.framework.project import pipelines
 
-    def __init__(self) -> None:
+    return sum((pipe for name, pipe in pipelines.items() if name != "__default__"), Pipeline([]))
+
+
+@functools.cache
+def entry_parameters(name: str) -> tuple[str, ...]:
+    """The parameters catalog entry ``name`` is made from (its node's and those of every node upstream)."""
+    return tuple(versions.upstream_parameters(all_pipelines(), name))
+
+
+def run_settings(params: RunParams, name: str) -> dict[str, Any]:
+    """This run's values of the parameters entry ``name`` is made from, as its versions' records keep them."""
+    return {key: versions.setting_value(typed_parameter(params, key)) for key in entry_parameters(name)}
+
+
+def rebuild_command(every: Pipeline, name: str, run_params: dict[str, Any]) -> str:
+    """The command that makes a new version of ``name`` with this run's parameters."""
+    from kedro.framework.project import pipelines
+
+    makers = [node.name for node in every.nodes if name in node.outputs]
+    where = next(
+        (
+            key
+            for key, pipe in pipelines.items()
+            if key != "__default__" and makers and makers[0] in {node.name for node in pipe.nodes}
+        ),
+        "__default__",
+    )
+    extra = run_params.get("runtime_params") or {}
+    given = ",".join(f"{key}={value}" for key, value in versions.flatten(extra, "").items())
+    env = run_params.get("env")
+    return (
+        f"`kedro run --pipelines={where}"
+        + (f" --env={env}" if env and env != "local" else "")
+        + (f' --params "{given}"' if given else "")
+        + "`"
+    )
+
+
+def missing_version(folder: Path, wanted: dict[str, Any]) -> str:
+    """Why an entry has no version made with this run's parameters: none at all, or what the newest was made with."""
+    newest = versions.versions(folder)
+    if not newest:
+        return "no saved version yet"
+    record = versions.read_record(folder / newest[0])
+    if record is None:
+        return f"no version made with this run's parameters; the newest ({newest[0]}) has no lineage record"
+    diff = versions.differences(record.get("settings", {}), wanted)
+    made = ", ".join(f"{key}={old!r} (this run: {new!r})" for key, (old, new) in list(diff.items())[:3])
+    return f"no version made with this run's parameters; the newest ({newest[0]}) was made with {made}"
+
+
+def missing_versions(missing: dict[str, tuple[str, str]]) -> list[str]:
+    """The refusal lines for entries without a usable version, those with one cause and fix on one line."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for name, cause_and_fix in missing.items():
+        grouped.setdefault(cause_and_fix, []).append(name)
+    return [
+        f"{', '.join(names)}: {cause}.\n    Fix: make {'them' if len(names) > 1 else 'it'} with {command}, or pin "
+        f"saved versions with --load-versions={names[0]}:<version>,… (each entry's versions are the folders "
+        "under its filepath in conf/base/catalog*.yml)."
+        for (cause, command), names in grouped.items()
+    ]
+
+
+def pin(catalog: DataCatalog, name: str, version: Version) -> None:
+    """Make ``catalog`` load ``version`` of entry ``name`` (as ``--load-versions`` would; Kedro's notice that the
+    entry is replaced is left out: the run logs which version it loads)."""
+    logger = logging.getLogger("kedro.io.data_catalog")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        catalog[name] = catalog.get(name, version=version)
+    finally:
+        logger.setLevel(level)
+
+
+def lineage_text(found: dict[str, str]) -> str:
+    """``model 1a2b…, data 3c4d…`` for a log line."""
+    return ", ".join(f"{key} {value}" for key, value in found.items() if key in (lineage.MODEL, lineage.DATA))
+
+
+def out_of_step(pipeline: Pipeline, loaded: dict[str, dict[str, str]]) -> list[str]:
+    """For each node reading several loaded versions, the model or data they disagree on (before anything runs)."""
+    problems = []
+    for node in pipeline.nodes:
+        if COMBINES_MODELS in node.tags:
+            continue
+        read = {
+            name: {key: value for key, value in loaded[name].items() if key != "version"}
+            for name in node.inputs
+            if name in loaded
+        }
+        for key, values in lineage.conflicts(read).items():
+            problem = (
+                f"node {node.name!r} would read inputs made from different {key}: "
+                + ", ".join(f"{name} (version {loaded[name]['version']}) ← {value}" for name, value in values.items())
+                + ". Pin versions made together with --load-versions=<entry>:<version>,… or re-run the stale stage."
+            )
+            if problem not in problems:
+                problems.append(problem)
+    return problems
+
+
+class Lineage:
+    """Chooses, records and checks what a run loads and saves (``ndg_pipeline.versions``).
+
+    Before the run: each versioned entry it loads is set to the newest version made with this run's parameters
+    (``--load-versions`` pins override), its files are checked against their recorded checksums, and the entries
+    each node reads must come from the same model and data; otherwise the run is refused before any work. During
+    the run: a node's inputs must agree, and its outputs are stamped with their lineage (that of the inputs, where
+    a new model or data split among the outputs replaces the one it came from: ``train``, ``randomize``,
+    ``random_inputs``); every version saved gets its record. A failed or interrupted run removes the versions it
+    left without a record, and every version of the node whose outputs it did not finish saving.
+    """
+
+    def __init__(self, setup: RunSetup) -> None:
+        self.setup = setup
         self.catalog: DataCatalog | None = None
+        self.pins: dict[str, str] = {}
+        self.save_version: str | None = None
+        self.made: dict[str, lineage.Lineage] = {}  # per node that ran: the lineage of its outputs
+        self.known: dict[str, lineage.Lineage] = {}  # per entry loaded or made: its whole lineage (a model's data too)
+        self.unsaved: dict[str, set[str]] = {}  # per node that ran: its versioned outputs not yet recorded
+        self.run_params: dict[str, Any] = {}
+        self.busy: tuple[str, str, Node] | None = None  # ("loading" | "saving", entry, node) while it happens
 
     @hook_impl
-    def after_catalog_created(self, catalog: DataCatalog) -> None:
-        self.catalog = catalog
+    def after_catalog_created(
+        self, catalog: DataCatalog, load_versions: dict[str, str] | None, save_version: str | None
+    ) -> None:
+        self.catalog, self.pins, self.save_version = catalog, dict(load_versions or {}), save_version
+
+    def folder(self, name: str) -> Path | None:
+        """Where the versions of catalog entry ``name`` lie (None: not a local versioned entry)."""
+        if self.catalog is None:
+            return None
+        config = self.catalog.config_resolver.resolve_pattern(name) or {}
+        found = versions.local_folder(config)
+        return versions.project_root() / found if found is not None else None
 
     def _version(self, name: str) -> str:
         dataset = self.catalog.get(name) if self.catalog is not None else None
         resolve = getattr(dataset, "resolve_load_version", None)
         version = resolve() if resolve is not None else None
         return f" (version {version})" if version else ""
+
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog) -> None:
+        self.made, self.unsaved, self.run_params, self.known = {}, {}, run_params, {}
+        params = self.setup.params
+        if params is None:
+            return
+        every = all_pipelines()
+        problems: list[str] = []
+        missing: dict[str, tuple[str, str]] = {}
+        loaded: dict[str, lineage.Lineage] = {}
+        for name in sorted(pipeline.inputs()):
+            folder = self.folder(name)
+            if folder is None:
+                continue
+            wanted = run_settings(params, name)
+            version = self.pins.get(name) or versions.choose(folder, wanted)
+            if version is None:
+                missing[name] = (missing_version(folder, wanted), rebuild_command(every, name, run_params))
+                continue
+            if name not in self.pins:
+                pin(catalog, name, Version(version, self.save_version))
+            record = versions.read_record(folder / version)
+            if record is None:
+                continue
+            changed = versions.changed_files(folder / version, record)
+            if changed:
+                problems.append(
+                    f"{name} (version {version}): {folder / version / changed[0]} is corrupt or truncated (it "
+                    f"differs from the file saved then). Rebuild it: {rebuild_command(every, name, run_params)}"
+                )
+            loaded[name] = {**record.get("lineage", {}), "version": version}
+        problems = missing_versions(missing) + problems + out_of_step(pipeline, loaded)
+        if problems:
+            raise RunRefused(
+                f"this run ({pipeline_label(run_params)}) would load saved versions it cannot use:\n"
+                + "\n".join(f"  {problem}" for problem in problems)
+            )
+        self.known = {name: {k: v for k, v in found.items() if k != "version"} for name, found in loaded.items()}
+        for name, found in loaded.items():
+            log.info("Loading %s version %s (%s)", name, found["version"], lineage_text(found))
 
     @hook_impl(trylast=True)
     def before_node_run(self, node: Node, inputs: dict[str, Any]) -> None:
@@ -194,7 +405,7 @@ class Lineage:
             f"  {key}: " + ", ".join(f"{name}{self._version(name)} ← {value}" for name, value in values.items())
             for key, values in found.items()
         ]
-        raise ValueError(
+        raise RunRefused(
             f"node {node.name!r} received inputs made from different models or data:\n"
             + "\n".join(lines)
             + "\nA partial run left them out of step. Re-run from the earliest stale stage, e.g. "
@@ -204,7 +415,58 @@ class Lineage:
 
     @hook_impl
     def after_node_run(self, node: Node, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
-        inherited = lineage.merge(lineage.read(value) for value in inputs.values())
+        inherited = lineage.merge(self.known.get(name, {}) | lineage.read(value) for name, value in inputs.items())
         own = lineage.merge(lineage.read(value) for value in outputs.values())
+        self.made[node.name] = inherited | own
+        self.known |= {name: inherited | own for name in outputs}
+        self.unsaved[node.name] = {name for name in outputs if self.folder(name) is not None}
         for value in outputs.values():
             lineage.stamp(value, inherited | own)
+
+    @hook_impl
+    def before_dataset_loaded(self, dataset_name: str, node: Node) -> None:
+        self.busy = ("loading", dataset_name, node)
+
+    @hook_impl
+    def after_dataset_loaded(self) -> None:
+        self.busy = None
+
+    @hook_impl
+    def before_dataset_saved(self, dataset_name: str, node: Node) -> None:
+        self.busy = ("saving", dataset_name, node)
+
+    @hook_impl(tryfirst=True)
+    def after_dataset_saved(self, dataset_name: str, node: Node) -> None:
+        self.busy = None
+        folder = self.folder(dataset_name)
+        params = self.setup.params
+        if folder is None or self.save_version is None or params is None:
+            return
+        version = folder / self.save_version
+        wanted = run_settings(params, dataset_name)
+        versions.write_record(version, dataset_name, wanted, self.made.get(node.name, {}))
+        self.unsaved.get(node.name, set()).discard(dataset_name)
+
+    @hook_impl
+    def on_pipeline_error(self, error: Exception, pipeline: Pipeline) -> None:
+        if self.busy is not None and isinstance(error, DatasetError | OSError):
+            doing, name, node = self.busy
+            note = f"(node {node.name!r}, {doing} catalog entry {name!r}"
+            if doing == "loading":
+                note += f"; rebuild it with {rebuild_command(all_pipelines(), name, self.run_params)}"
+            error.add_note(note + ")")
+        self.busy = None
+        if self.save_version is None:
+            return
+        doomed = []
+        for node in pipeline.nodes:
+            broken = bool(self.unsaved.get(node.name))
+            for name in node.outputs:
+                folder = self.folder(name)
+                if folder is None:
+                    continue
+                version = folder / self.save_version
+                if broken or versions.read_record(version) is None:
+                    doomed.append(version)
+        for removed in versions.remove_versions(doomed):
+            log.warning("Removed %s: the run stopped before it was whole.", removed)

@@ -30,7 +30,7 @@ def merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any
 
 
 _SETUP = RunSetup()
-HOOKS = (_SETUP, RunTracking(_SETUP), Interrupts(), Lineage(), ReportBundle())
+HOOKS = (_SETUP, RunTracking(_SETUP), Interrupts(), Lineage(_SETUP), ReportBundle())
 DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)  # RunTracking is kedro-mlflow's hook, with our names, tags and params
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader

@@ -27,6 +27,7 @@ from ndg_pipeline.config.ndg import (
     TrainParams,
 )
 from ndg_pipeline.config.timeline import TimelineParams
+from ndg_pipeline.errors import RunRefused
 
 
 class RunParams(Params):
@@ -101,7 +102,7 @@ def validate(params: dict[str, Any]) -> RunParams:
         return RunParams.model_validate(params)
     except ValidationError as error:
         lines = [_describe(e) for e in error.errors()]
-        raise ValueError("invalid parameters (conf/base/parameters_*.yml):\n" + "\n".join(lines)) from None
+        raise RunRefused("invalid parameters (conf/base/parameters_*.yml):\n" + "\n".join(lines)) from None
 
 
 __all__ = [

@@ -1,0 +1,140 @@
+"""Which saved version of a versioned catalog entry a run loads, chosen by the run's own parameters.
+
+Kedro loads the newest version of every entry, whichever run wrote it: after a run on other data, the next
+default run would explain that run's model. So every version a run saves gets a record beside it,
+``<filepath>/<version>/lineage.json``: the parameters the entry was made from (those of its node and every node
+upstream, execution-only knobs left out), the model and data fingerprints it carries, and a checksum per file.
+Before a run, each entry it loads (unless pinned with ``--load-versions``) is set to the newest version whose
+record matches the run's parameters; a version without a record (half-written, or from before records) is never
+chosen on its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from kedro.pipeline import Pipeline
+from kedro.utils import find_kedro_project
+from pydantic import BaseModel, RootModel
+
+RECORD = "lineage.json"
+# fields that change how fast a result is made or where files live, not the result (scale.*, the torch device)
+EXECUTION_ONLY = {"device", "cluster", "workers", "torch_threads", "shard_rows", "retries", "store", "raw_dir"}
+PARAMS = "params:"
+
+
+def project_root() -> Path:
+    """The Kedro project root found from the working directory (relative catalog paths start there)."""
+    return Path(find_kedro_project(Path.cwd()) or Path.cwd())
+
+
+def local_folder(config: Mapping[str, Any]) -> Path | None:
+    """The folder of a versioned entry's versions (``<filepath>/``), or None: not versioned, or not a local path."""
+    filepath = config.get("filepath") or config.get("path")
+    if not config.get("versioned") or not filepath or "://" in str(filepath):
+        return None
+    return Path(filepath)
+
+
+def setting_value(value: Any) -> Any:
+    """A parameter value as plain JSON, without its execution-only fields."""
+    if isinstance(value, RootModel):
+        value = value.root
+    if isinstance(value, BaseModel):
+        dumped = value.model_dump(mode="json")
+        return {key: item for key, item in dumped.items() if key not in EXECUTION_ONLY}
+    return json.loads(json.dumps(value, default=str))
+
+
+def upstream_parameters(pipeline: Pipeline, entry: str) -> list[str]:
+    """The ``params:…`` inputs of the node that makes ``entry`` in ``pipeline`` and of every node upstream of it."""
+    if entry not in pipeline.all_outputs():
+        return []
+    inputs = {name for node in pipeline.to_outputs(entry).nodes for name in node.inputs}
+    return sorted(name for name in inputs if name.startswith(PARAMS))
+
+
+def versions(folder: Path) -> list[str]:
+    """The saved versions of the entry stored at ``folder``, newest first (Kedro's timestamps sort in time)."""
+    if not folder.is_dir():
+        return []
+    return sorted((path.parent.name for path in folder.glob(f"*/{folder.name}")), reverse=True)
+
+
+def checksums(folder: Path) -> dict[str, str]:
+    """sha256 of every file under one version's folder (the record excluded), by path relative to it."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.name != RECORD and not path.name.startswith(f".{RECORD}"):
+            digest = hashlib.sha256()
+            with path.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            found[path.relative_to(folder).as_posix()] = digest.hexdigest()
+    return found
+
+
+def write_record(folder: Path, entry: str, settings: Mapping[str, Any], lineage: Mapping[str, str]) -> None:
+    """Write the record of the version saved in ``folder`` (atomically: a record always describes whole files)."""
+    record = {"entry": entry, "settings": dict(settings), "lineage": dict(lineage), "files": checksums(folder)}
+    partial = folder / f".{RECORD}.partial"
+    partial.write_text(json.dumps(record, indent=1, sort_keys=True, default=str))
+    os.replace(partial, folder / RECORD)
+
+
+def read_record(folder: Path) -> dict[str, Any] | None:
+    """The record of one version (None when it has none or it cannot be read)."""
+    try:
+        return json.loads((folder / RECORD).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def changed_files(folder: Path, record: Mapping[str, Any]) -> list[str]:
+    """Files of a version that are missing or differ from the checksums its record took when it was saved."""
+    now = checksums(folder)
+    return [name for name, digest in record.get("files", {}).items() if now.get(name) != digest]
+
+
+def flatten(value: Any, prefix: str) -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` as ``{"<prefix>.a.b": 1}``."""
+    if not isinstance(value, Mapping):
+        return {prefix: value}
+    found: dict[str, Any] = {}
+    for key, item in value.items():
+        found |= flatten(item, f"{prefix}.{key}" if prefix else str(key))
+    return found
+
+
+def differences(made: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Per flattened parameter, ``(value the version was made with, this run's value)`` where they differ."""
+    old = {k: v for name, value in made.items() for k, v in flatten(value, name.removeprefix(PARAMS)).items()}
+    new = {k: v for name, value in wanted.items() for k, v in flatten(value, name.removeprefix(PARAMS)).items()}
+    keys = sorted(key for key in old.keys() | new.keys() if key.rsplit(".", 1)[-1] not in EXECUTION_ONLY)
+    return {key: (old.get(key), new.get(key)) for key in keys if old.get(key) != new.get(key)}
+
+
+def matches(record: Mapping[str, Any] | None, wanted: Mapping[str, Any]) -> bool:
+    """Whether a version's record was made with exactly this run's values of the parameters it depends on."""
+    return record is not None and not differences(record.get("settings", {}), wanted)
+
+
+def choose(folder: Path, wanted: Mapping[str, Any]) -> str | None:
+    """The newest version under ``folder`` made with the parameter values ``wanted``."""
+    return next((version for version in versions(folder) if matches(read_record(folder / version), wanted)), None)
+
+
+def remove_versions(folders: Iterable[Path]) -> list[Path]:
+    """Delete version folders (a failed or interrupted save); the ones that existed."""
+    removed = []
+    for folder in folders:
+        if folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
