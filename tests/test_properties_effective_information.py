@@ -204,7 +204,9 @@ def test_reference_ei_parts_stops_on_the_signed_relative_rule(two_by_two):
     values = estimates(ei_parts, layer, topology, 4, **common)
     # deep-ei: stop after round k ≥ 2 when 2·(EI_{k−1} − EI_k)/EI_k ≤ threshold (it stops at once if EI rose)
     ratios = [2 * (old - new) / new for old, new in itertools.pairwise(values)]
-    for threshold in sorted({*ratios, *(r * 1.001 for r in ratios), *(r * 0.999 for r in ratios)}):
+    # threshold ≤ 0 is refused (it could never stop); a positive one still stops at once where EI rose (ratio < 0)
+    candidates = {*ratios, *(r * 1.001 for r in ratios), *(r * 0.999 for r in ratios)}
+    for threshold in sorted(t for t in candidates if t > 0):
         hits = [k for k, ratio in enumerate(ratios, start=1) if ratio <= threshold]
         if not hits:
             continue

@@ -206,7 +206,7 @@ def test_corrupt_parquet_pickle_and_torch_files_are_named_with_their_entry_and_t
     ):
         path = versions(project, relative)[0]  # run A's version, the one this run loads
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    result = run_kedro(project, "run", "--pipelines=ndg", "--from-nodes=count", "--params", GOOD, check=False)
+    result = run_kedro(project, "run", "--pipelines=ndg", "--from-nodes=count_pairs", "--params", GOOD, check=False)
     block = " ".join(" ".join(error_block(result)).split())
     assert result.returncode == 1
     for entry, name in (("predicates_train", "predicates_train.parquet"), ("dataset_splits", "dataset_splits.pkl")):
