@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import make_project, mlflow_runs, run_kedro, versions
+from conftest import ROOT, make_project, mlflow_runs, run_kedro, versions
 
 TINY = (
     "data.limit=200,train.epochs=1,effective_information.iris.training.epochs=2,"
@@ -14,10 +14,17 @@ TINY = (
 )
 
 
-@pytest.mark.slow
-def test_pipeline_writes_series_layers_report_and_per_epoch_metrics(tmp_path):
-    project = make_project(tmp_path)
+@pytest.fixture(scope="module")
+def ei_project(tmp_path_factory):
+    """One tiny run of the effective_information pipeline, shared by the tests below."""
+    project = make_project(tmp_path_factory.mktemp("effective_information"))
     run_kedro(project, "run", "--pipelines=effective_information", "--params", TINY)
+    return project
+
+
+@pytest.mark.slow
+def test_pipeline_writes_series_layers_report_and_per_epoch_metrics(ei_project):
+    project = ei_project
     series = pd.read_parquet(versions(project, "data/07_model_output/ei_training_series.parquet")[-1])
     assert set(series.experiment) == {"iris", "mnist_shallow_sigmoid", "mnist_deep_sigmoid"}
     assert sorted(series[series.experiment == "iris"].epoch.unique()) == [0, 2]  # measure_epochs within 2 epochs
@@ -37,3 +44,29 @@ def test_pipeline_writes_series_layers_report_and_per_epoch_metrics(tmp_path):
     runs = mlflow_runs(project)
     assert "metrics.ei.iris/seed0/layer0/ei_parts" in runs.columns
     assert "metrics.ei.iris/seed0/layer0/ei_parts_converged" in runs.columns
+
+
+@pytest.mark.slow
+def test_the_notebook_draws_a_layers_causal_plane_path_and_the_models_layers(ei_project, monkeypatch):
+    import nbformat
+    from nbclient import NotebookClient
+
+    monkeypatch.delenv("NDG_PROJECT_PATH", raising=False)  # found from the folder it is started in
+    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
+    monkeypatch.setenv("NDG_LAYER_INDEX", "1")
+    notebook = nbformat.read(ROOT / "notebooks" / "effective_information.ipynb", as_version=4)
+    started_in = ei_project / "data" / "07_model_output"  # any folder inside the project
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(started_in)}}
+    ).execute()
+    outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
+    printed = "".join(output.get("text", "") for output in outputs)
+    tables = "".join(output.get("data", {}).get("text/html", "") for output in outputs)
+    series = pd.read_parquet(versions(ei_project, "data/07_model_output/ei_training_series.parquet")[-1])
+    path = series.query("experiment == 'iris' and layer_index == 1 and seed == 0").sort_values("epoch")
+    assert "showing iris, layer 2" in printed
+    assert f"seed 0: EI_parts {path.ei_parts.iloc[0]:.3f} → {path.ei_parts.iloc[-1]:.3f} bits" in printed
+    assert sum("image/png" in output.get("data", {}) for output in outputs) == 1  # the causal-plane path
+    assert "sensitivity_converged" in tables and "outside_flag" in tables  # the flags table
+    assert "4 layers; whole-layer EI converged for 0" in printed  # capped at 500 samples
+    assert all(name in tables for name in ("encoder.10", "decoder.5", "in_high", "out_high"))

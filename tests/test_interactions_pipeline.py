@@ -10,7 +10,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_project, mlflow_runs, run_kedro, versions
+from conftest import ROOT, make_project, mlflow_runs, run_kedro, versions
 from hf_fixtures import save_text_model, save_tokenizer, texts_of, write_sst2
 
 from ndg_pipeline.config import DataParams, InteractionsParams, TrainParams
@@ -259,3 +259,38 @@ def test_runs_are_deterministic_and_tracked_in_mlflow(interaction_project):
 
     artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(lens.iloc[0].run_id)}
     assert {"interaction_report.html", "interaction_graphs.html"} <= artifacts
+
+
+@pytest.mark.slow
+def test_the_notebook_shows_an_inputs_concepts_the_headlines_and_its_graph(interaction_project, monkeypatch):
+    import shutil
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    project = interaction_project["project"]
+    monkeypatch.delenv("NDG_PROJECT_PATH", raising=False)  # found from the folder it is started in
+    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
+    monkeypatch.setenv("NDG_SAMPLE", "1")
+    notebook = nbformat.read(ROOT / "notebooks" / "interactions.ipynb", as_version=4)
+    started_in = project / "data" / "08_reporting"  # any folder inside the project
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(started_in)}}
+    ).execute()
+    outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
+    printed = "".join(output.get("text", "") for output in outputs)
+    tables = "".join(output.get("data", {}).get("text/html", "") for output in outputs)
+    samples = latest(project, "data/05_model_input/interaction_samples.parquet").set_index("sample")
+    kept = latest(project, "data/07_model_output/interaction_patterns.parquet").query("sample == 1")
+    shown = f"sample 1: test input {samples.test_index[1]}, class {samples.class_name[1]}; {len(kept)} concepts kept"
+    assert shown in printed
+    assert f"explaining {kept.explanation_ratio.iloc[0]:.1%}" in printed
+    assert sum("image/png" in output.get("data", {}) for output in outputs) == 2  # the input's concepts, sparsity
+    metrics = latest(project, "data/08_reporting/interaction_metrics.parquet").set_index("metric")
+    assert "verdicts: {" in printed and "untrained network" in tables
+    assert f"{metrics.value['concepts_per_sample']:.1f}" in tables  # the headline table, formatted as the report
+    graph = kept.iloc[0]
+    size = f"'coalitions': {graph.coalitions}, 'nodes': {graph.graph_nodes}, 'edges': {graph.graph_edges}"
+    assert "AND-OR graph of sample 1: {'concepts': " in printed and size in printed
+    if shutil.which("dot"):
+        assert sum("image/svg+xml" in output.get("data", {}) for output in outputs) == 1
