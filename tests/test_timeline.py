@@ -138,3 +138,31 @@ def test_every_report_of_the_default_run_links_to_the_others_on_disk_and_in_mlfl
         if name != "index.html":
             page = (bundle / name).read_text()
             assert page.count('href="index.html"') == 1, name  # every page links the others through the bundle
+
+
+def test_ei_values_that_failed_their_convergence_check_are_left_out_of_the_timeline_table():
+    import numpy as np
+
+    from ndg_pipeline.pipelines.timeline.nodes import timeline_table
+
+    ndg = pd.DataFrame({"epoch": [1, 2], "edges": [3, 4]})
+    interactions = pd.DataFrame({"epoch": [1, 2], "concepts_per_sample": [5.0, 6.0]})
+    ei = pd.DataFrame(
+        {
+            "epoch": [1, 1, 2, 2],
+            "layer": ["a", "b", "a", "b"],
+            "ei": [np.nan] * 4,
+            "ei_parts": [1.0, 2.0, 3.0, 4.0],
+            "sensitivity": [5.0, 6.0, 7.0, 9.0],
+            "degeneracy_parts": [0.0] * 4,
+            "ei_parts_converged": [True, False, True, True],
+            "sensitivity_converged": [True, True, False, True],
+        }
+    )
+    table, _ = timeline_table(ndg, interactions, ei)
+    first, last = (table[table["epoch"] == epoch].iloc[0] for epoch in (1, 2))
+    assert first["ei.a.ei_parts"] == 1.0 and first["ei.a.degeneracy_parts"] == 4.0
+    assert np.isnan(first["ei.b.ei_parts"]) and first["ei.b.sensitivity"] == 6.0
+    assert np.isnan(first["ei.b.degeneracy_parts"])
+    assert np.isnan(last["ei.a.sensitivity"]) and last["ei.a.ei_parts"] == 3.0
+    assert last["ei.b.degeneracy_parts"] == 5.0

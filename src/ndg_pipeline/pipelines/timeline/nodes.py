@@ -117,11 +117,25 @@ def ei_over_checkpoints(
     return table[[EPOCH, *table.columns.drop(EPOCH)]]
 
 
+def converged_only(ei: pd.DataFrame) -> pd.DataFrame:
+    """``ei`` with EI_parts and sensitivity set to NaN where their N/2 → N check failed (``*_converged`` false),
+    and degeneracy recomputed from what is left."""
+    masked = {
+        measure: ei[measure].where(ei[f"{measure}_converged"].astype(bool))
+        for measure in ("ei_parts", "sensitivity")
+        if f"{measure}_converged" in ei
+    }
+    ei = ei.assign(**masked)
+    return ei.assign(degeneracy_parts=ei["sensitivity"] - ei["ei_parts"]) if masked else ei
+
+
 def timeline_table(
     ndg: pd.DataFrame, interactions: pd.DataFrame, ei: pd.DataFrame
 ) -> tuple[pd.DataFrame, MetricHistory]:
     """One row per checkpoint, one column per lens metric (``ndg.*``, ``interactions.*``, ``ei.<layer>.*``), and
-    the same numbers as MLflow metrics with step = epoch, so the MLflow UI overlays the lenses."""
+    the same numbers as MLflow metrics with step = epoch, so the MLflow UI overlays the lenses. EI values whose
+    convergence check failed are left out (NaN), as the effective-information lens leaves out whole-layer EI."""
+    ei = converged_only(ei)
     wide_ei = ei.pivot(index=EPOCH, columns="layer", values=["ei", "ei_parts", "sensitivity", "degeneracy_parts"])
     wide_ei.columns = [f"ei.{layer}.{measure}" for measure, layer in wide_ei.columns]
     table = (
