@@ -78,9 +78,10 @@ def test_the_last_checkpoint_gives_each_lens_pipelines_numbers(project):
     for row in summary.itertuples(index=False):
         assert table[f"ndg.{row.mode}.{row.sets}.aligned"] == pytest.approx(row.aligned)
     measured = latest(project, "data/07_model_output/ei_model_layers.parquet").set_index("layer")
-    for layer, row in measured.iterrows():
-        assert table[f"ei.{layer}.ei_parts"] == pytest.approx(row["ei_parts"])
-        assert table[f"ei.{layer}.sensitivity"] == pytest.approx(row["sensitivity"])
+    for layer, row in measured.iterrows():  # the timeline leaves out what failed its convergence check
+        for measure in ("ei_parts", "sensitivity"):
+            expected = row[measure] if row[f"{measure}_converged"] else float("nan")
+            assert table[f"ei.{layer}.{measure}"] == pytest.approx(expected, nan_ok=True), (layer, measure)
     metrics = latest(project, "data/08_reporting/interaction_metrics.parquet").set_index("metric")["value"]
     for name in ("concepts_per_sample", "explanation_ratio", "salient_ratio"):
         assert table[f"interactions.{name}"] == pytest.approx(metrics[name]), name
