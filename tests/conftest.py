@@ -66,3 +66,20 @@ def versions(project: Path, relative: str) -> list[Path]:
     """The files a versioned catalog entry saved, oldest first."""
     entry = project / relative
     return sorted(entry.glob(f"*/{entry.name}"))
+
+
+def run_notebook(name: str, started_in: Path, monkeypatch: pytest.MonkeyPatch, **env: str) -> list[dict]:
+    """Execute ``notebooks/<name>`` from the folder ``started_in`` (it finds its project from there, as a user's
+    would, with ``NDG_PROJECT_PATH`` unset) with ``env`` set; returns the outputs of its code cells."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    monkeypatch.delenv("NDG_PROJECT_PATH", raising=False)
+    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    notebook = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(started_in)}}
+    ).execute()
+    return [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import ROOT, make_project, mlflow_runs, run_kedro, versions
+from conftest import make_project, mlflow_runs, run_kedro, run_notebook, versions
 
 TINY = (
     "data.limit=200,train.epochs=1,effective_information.iris.training.epochs=2,"
@@ -48,18 +48,8 @@ def test_pipeline_writes_series_layers_report_and_per_epoch_metrics(ei_project):
 
 @pytest.mark.slow
 def test_the_notebook_draws_a_layers_causal_plane_path_and_the_models_layers(ei_project, monkeypatch):
-    import nbformat
-    from nbclient import NotebookClient
-
-    monkeypatch.delenv("NDG_PROJECT_PATH", raising=False)  # found from the folder it is started in
-    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
-    monkeypatch.setenv("NDG_LAYER_INDEX", "1")
-    notebook = nbformat.read(ROOT / "notebooks" / "effective_information.ipynb", as_version=4)
     started_in = ei_project / "data" / "07_model_output"  # any folder inside the project
-    NotebookClient(
-        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(started_in)}}
-    ).execute()
-    outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
+    outputs = run_notebook("effective_information.ipynb", started_in, monkeypatch, NDG_LAYER_INDEX="1")
     printed = "".join(output.get("text", "") for output in outputs)
     tables = "".join(output.get("data", {}).get("text/html", "") for output in outputs)
     series = pd.read_parquet(versions(ei_project, "data/07_model_output/ei_training_series.parquet")[-1])

@@ -10,7 +10,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, make_project, mlflow_runs, run_kedro, versions
+from conftest import make_project, mlflow_runs, run_kedro, run_notebook, versions
 from hf_fixtures import save_text_model, save_tokenizer, texts_of, write_sst2
 
 from ndg_pipeline.config import DataParams, InteractionsParams, TrainParams
@@ -265,19 +265,9 @@ def test_runs_are_deterministic_and_tracked_in_mlflow(interaction_project):
 def test_the_notebook_shows_an_inputs_concepts_the_headlines_and_its_graph(interaction_project, monkeypatch):
     import shutil
 
-    import nbformat
-    from nbclient import NotebookClient
-
     project = interaction_project["project"]
-    monkeypatch.delenv("NDG_PROJECT_PATH", raising=False)  # found from the folder it is started in
-    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
-    monkeypatch.setenv("NDG_SAMPLE", "1")
-    notebook = nbformat.read(ROOT / "notebooks" / "interactions.ipynb", as_version=4)
     started_in = project / "data" / "08_reporting"  # any folder inside the project
-    NotebookClient(
-        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(started_in)}}
-    ).execute()
-    outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
+    outputs = run_notebook("interactions.ipynb", started_in, monkeypatch, NDG_SAMPLE="1")
     printed = "".join(output.get("text", "") for output in outputs)
     tables = "".join(output.get("data", {}).get("text/html", "") for output in outputs)
     samples = latest(project, "data/05_model_input/interaction_samples.parquet").set_index("sample")

@@ -10,12 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 import pytest
 import torch
-from conftest import ROOT, make_project, mlflow_runs, run_kedro, versions
-from nbclient import NotebookClient
+from conftest import make_project, mlflow_runs, run_kedro, run_notebook, versions
 from report_links import broken_links
 
 from ndg_pipeline.models import load_model_file
@@ -202,16 +200,9 @@ def test_the_report_shows_this_runs_numbers(finished_project):
 
 def test_notebook_runs_against_the_catalog(finished_project, monkeypatch):
     project = finished_project["project"]
-    monkeypatch.delenv("NDG_PROJECT_PATH", raising=False)  # found from the folder it is started in
-    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
-    notebook = nbformat.read(ROOT / "notebooks" / "explore_class.ipynb", as_version=4)
     started_in = project / "data" / "08_reporting"  # any folder inside the project
-    NotebookClient(
-        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(started_in)}}
-    ).execute()
-    printed = "".join(
-        output.get("text", "") for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
-    )
+    outputs = run_notebook("explore_class.ipynb", started_in, monkeypatch)
+    printed = "".join(output.get("text", "") for output in outputs)
     assert "neurons written" in printed and "sufficient" in printed
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import make_project, mlflow_runs, versions
+from conftest import make_project, mlflow_runs, run_notebook, versions
 
 TINY = {
     "data": {"limit": 600},
@@ -105,17 +105,7 @@ def test_the_cross_lens_tables_read_the_final_models_graph(project):
 
 @pytest.mark.slow
 def test_the_timeline_notebook_opens_the_runs_outputs(project, monkeypatch):
-    import nbformat
-    from conftest import ROOT
-    from nbclient import NotebookClient
-
-    monkeypatch.delenv("NDG_PROJECT_PATH", raising=False)
-    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
-    notebook = nbformat.read(ROOT / "notebooks" / "timeline.ipynb", as_version=4)
-    NotebookClient(
-        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(project)}}
-    ).execute()
-    outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
+    outputs = run_notebook("timeline.ipynb", project, monkeypatch)
     printed = "".join(output.get("text", "") for output in outputs)
     assert "measured layers:" in printed
     assert sum("image/png" in output.get("data", {}) for output in outputs) == 2  # the timeline, the causal plane
