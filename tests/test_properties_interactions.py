@@ -94,26 +94,20 @@ def test_mobius_then_zeta_is_the_identity_and_each_is_the_dense_matrix(v):
     close(superset_mobius(v), dense_and(n).T @ v, v)
 
 
+@pytest.mark.parametrize(
+    ("transform", "inverse", "dense", "dense_inverse"),
+    [(and_interactions, and_inverse, dense_and, dense_zeta), (or_interactions, or_inverse, dense_or, dense_or_inverse)],
+    ids=["and", "or"],
+)
 @PROPERTY
-@given(set_functions())
-def test_and_interactions_sum_to_v_of_n_and_reconstruct_every_mask(v):
+@given(v=set_functions())
+def test_interactions_sum_to_v_of_n_and_reconstruct_every_mask(transform, inverse, dense, dense_inverse, v):
     n = len(v).bit_length() - 1
-    interactions = and_interactions(v)
-    close(interactions, dense_and(n) @ v, v)
+    interactions = transform(v)
+    close(interactions, dense(n) @ v, v)
     close(np.array(interactions.sum()), np.array(v[-1]), v)
-    close(and_inverse(interactions), v, v)
-    close(and_inverse(interactions), dense_zeta(n) @ interactions, v)
-
-
-@PROPERTY
-@given(set_functions())
-def test_or_interactions_sum_to_v_of_n_and_reconstruct_every_mask(v):
-    n = len(v).bit_length() - 1
-    interactions = or_interactions(v)
-    close(interactions, dense_or(n) @ v, v)
-    close(np.array(interactions.sum()), np.array(v[-1]), v)
-    close(or_inverse(interactions), v, v)
-    close(or_inverse(interactions), dense_or_inverse(n) @ interactions, v)
+    close(inverse(interactions), v, v)
+    close(inverse(interactions), dense_inverse(n) @ interactions, v)
 
 
 @PROPERTY
