@@ -21,6 +21,7 @@ from ndg_pipeline import lineage, versions
 from ndg_pipeline.config import InterveneParams, RecordParams, RunParams, validate
 from ndg_pipeline.control_names import TRAINED
 from ndg_pipeline.errors import RunRefused
+from ndg_pipeline.tracking import flatten
 
 log = logging.getLogger(__name__)
 SUMMARY_PIPELINES = frozenset({"tables"})  # they summarize earlier runs: no dataset or α of their own to tag
@@ -235,7 +236,7 @@ def rebuild_command(every: Pipeline, name: str, run_params: dict[str, Any]) -> s
         "__default__",
     )
     extra = run_params.get("runtime_params") or {}
-    given = ",".join(f"{key}={value}" for key, value in versions.flatten(extra, "").items())
+    given = ",".join(f"{key}={value}" for key, value in flatten(extra).items())
     env = run_params.get("env")
     return (
         f"`kedro run --pipelines={where}"

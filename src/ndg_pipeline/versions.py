@@ -23,6 +23,8 @@ from kedro.pipeline import Pipeline
 from kedro.utils import find_kedro_project
 from pydantic import BaseModel, RootModel
 
+from ndg_pipeline.tracking import flatten
+
 RECORD = "lineage.json"
 # fields that change how fast a result is made or where files live, not the result (scale.*, the torch device)
 EXECUTION_ONLY = {"device", "cluster", "workers", "torch_threads", "shard_rows", "retries", "store", "raw_dir"}
@@ -102,20 +104,10 @@ def changed_files(folder: Path, record: Mapping[str, Any]) -> list[str]:
     return [name for name, digest in record.get("files", {}).items() if now.get(name) != digest]
 
 
-def flatten(value: Any, prefix: str) -> dict[str, Any]:
-    """``{"a": {"b": 1}}`` as ``{"<prefix>.a.b": 1}``."""
-    if not isinstance(value, Mapping):
-        return {prefix: value}
-    found: dict[str, Any] = {}
-    for key, item in value.items():
-        found |= flatten(item, f"{prefix}.{key}" if prefix else str(key))
-    return found
-
-
 def differences(made: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
     """Per flattened parameter, ``(value the version was made with, this run's value)`` where they differ."""
-    old = {k: v for name, value in made.items() for k, v in flatten(value, name.removeprefix(PARAMS)).items()}
-    new = {k: v for name, value in wanted.items() for k, v in flatten(value, name.removeprefix(PARAMS)).items()}
+    old = flatten({name.removeprefix(PARAMS): value for name, value in made.items()})
+    new = flatten({name.removeprefix(PARAMS): value for name, value in wanted.items()})
     keys = sorted(key for key in old.keys() | new.keys() if key.rsplit(".", 1)[-1] not in EXECUTION_ONLY)
     return {key: (old.get(key), new.get(key)) for key in keys if old.get(key) != new.get(key)}
 
