@@ -14,10 +14,16 @@ REFERENCE_PAIR_MARGIN = 1e-6  # deep-ei widens the pairwise histogram range by t
 REFERENCE_VECTOR_MARGIN = 1e-4  # deep-ei's whole-layer bins span (range + this) / bins
 
 
+def is_whole(value: object) -> bool:
+    """Whether ``value`` is a whole number as users write one: an int, or a float without a fraction (1e4, 8.0);
+    not a bool."""
+    whole = isinstance(value, numbers.Integral) or (isinstance(value, float) and value.is_integer())
+    return whole and not isinstance(value, bool)
+
+
 def check_bins(bins: int, name: str) -> int:
     """The bin count as an int; refuse anything but a whole number between 1 and 32 767 (8.0 is fine, 8.5 not)."""
-    whole = isinstance(bins, numbers.Integral) or (isinstance(bins, float) and bins.is_integer())
-    if isinstance(bins, bool) or not whole or not 1 <= int(bins) <= 32_767:
+    if not is_whole(bins) or not 1 <= int(bins) <= 32_767:
         raise ValueError(
             f"{name}={bins!r}: give a whole number of bins between 1 and 32767 ('dynamic' is not offered)."
         )

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import math
-import numbers
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -96,8 +95,7 @@ def _prepare(
 
 def _whole(value, name: str) -> int:
     """``value`` as a positive int; a float is fine when it is whole (1e4), anything else is refused by name."""
-    whole = isinstance(value, numbers.Integral) or (isinstance(value, float) and value.is_integer())
-    if isinstance(value, bool) or not whole or int(value) < 1:
+    if not binning.is_whole(value) or int(value) < 1:
         raise ValueError(f"{name}={value!r}: give a positive whole number (1e4 is fine, 1.5e3 + 0.5 is not).")
     return int(value)
 
