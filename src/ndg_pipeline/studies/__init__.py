@@ -1,0 +1,1 @@
+"""Studies: training variants × seeds measured by the three lenses, summarised with intervals over seeds."""

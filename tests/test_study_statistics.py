@@ -1,0 +1,97 @@
+"""The study's statistics over seeds against hand-worked intervals and a brute-force permutation count."""
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.stats
+
+from ndg_pipeline.studies.statistics import contrast, difference_interval, mean_interval, permutation_p, summarize
+
+
+def test_mean_interval_is_the_student_t_interval_worked_by_hand():
+    # [1, 2, 3]: mean 2, standard error 1/√3; with 2 degrees of freedom the t CDF is 1/2 + t / (2√(2 + t²)),
+    # so its 0.975 quantile solves t / √(2 + t²) = 0.95: t = √(2 · 0.95² / (1 − 0.95²))
+    quantile = math.sqrt(2 * 0.95**2 / (1 - 0.95**2))
+    mean, low, high = mean_interval(np.array([1.0, 2.0, 3.0]))
+    assert mean == 2.0
+    assert (low, high) == pytest.approx((2 - quantile / math.sqrt(3), 2 + quantile / math.sqrt(3)), abs=1e-12)
+
+
+def test_one_seed_has_no_interval():
+    mean, low, high = mean_interval(np.array([0.7]))
+    assert mean == 0.7 and math.isnan(low) and math.isnan(high)
+
+
+def test_difference_interval_is_welchs_worked_out():
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 7.0])
+    va, vb = 1.0, 7 / 3  # sample variances
+    se = math.sqrt(va / 3 + vb / 3)
+    df = se**4 / ((va / 3) ** 2 / 2 + (vb / 3) ** 2 / 2)  # Welch–Satterthwaite
+    half = scipy.stats.t.ppf(0.975, df) * se
+    difference, low, high = difference_interval(a, b)
+    assert difference == pytest.approx(10 / 3)
+    assert (low, high) == pytest.approx((10 / 3 - half, 10 / 3 + half), abs=1e-9)
+
+
+def _brute_force_p(a, b):
+    pooled = list(a) + list(b)
+    observed = abs(np.mean(b) - np.mean(a))
+    hits = total = 0
+    for chosen in itertools.combinations(range(len(pooled)), len(a)):
+        first = [pooled[i] for i in chosen]
+        second = [pooled[i] for i in range(len(pooled)) if i not in chosen]
+        hits += abs(np.mean(second) - np.mean(first)) >= observed - 1e-9
+        total += 1
+    return hits / total
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_permutation_p_counts_every_relabelling(seed):
+    rng = np.random.default_rng(seed)
+    a, b = rng.normal(size=3 + seed % 2), rng.normal(0.8 * seed, size=3 + seed % 3)
+    assert permutation_p(a, b) == pytest.approx(_brute_force_p(a, b))
+
+
+def test_separated_variants_reach_the_smallest_p_and_identical_ones_p_1():
+    assert permutation_p(np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0])) == pytest.approx(0.1)
+    assert permutation_p(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0])) == 1.0
+
+
+def _runs(offset: float, seeds: int = 5) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    null = rng.normal(10, 1, seeds)
+    value = null + offset + rng.normal(0, 0.1, seeds)
+    return pd.DataFrame(
+        {
+            "variant": "base",
+            "seed": range(seeds),
+            "epoch": 5,
+            "lens": "ndg",
+            "metric": "edges",
+            "value": value,
+            "null": null,
+        }
+    )
+
+
+def test_a_planted_gap_over_the_null_is_excluded_and_noise_is_not():
+    assert bool(summarize(_runs(offset=3.0)).loc[0, "null_excluded"]) is True
+    assert bool(summarize(_runs(offset=0.0)).loc[0, "null_excluded"]) is False
+
+
+def test_summary_without_a_null_says_so():
+    runs = _runs(offset=1.0).assign(null=math.nan)
+    row = summarize(runs).iloc[0]
+    assert math.isnan(row["null_mean"]) and row["null_excluded"] is pd.NA
+    assert row["seeds"] == 5 and row["low"] < row["mean"] < row["high"]
+
+
+def test_contrast_pairs_the_two_variants_per_metric():
+    base, other = _runs(0.0), _runs(2.0).assign(variant="dropout")
+    row = contrast(pd.concat([base, other]), "base", "dropout").iloc[0]
+    assert row["difference"] == pytest.approx(other["value"].mean() - base["value"].mean())
+    assert row["low"] < row["difference"] < row["high"]
+    assert row["p_value"] == pytest.approx(_brute_force_p(base["value"], other["value"]))
