@@ -55,6 +55,20 @@ def test_mnist_sample_is_stratified_deterministic_and_normalized():
     assert torch.equal(again.train.dataset.tensors[0], train_images)
 
 
+def test_shuffled_labels_keep_inputs_and_class_counts_but_break_the_pairing():
+    true = load_dataset(DataParams(name="mnist_sample"))
+    shuffled = load_dataset(DataParams(name="mnist_sample", shuffle_labels=True))
+    images, labels = true.train.dataset.tensors
+    pairs = [shuffled.train.dataset[index] for index in range(len(shuffled.train))]
+    relabelled = torch.as_tensor([int(label) for _, label in pairs])
+    assert all(torch.equal(image, images[index]) for index, (image, _) in enumerate(pairs[:50]))
+    assert torch.equal(torch.bincount(relabelled), torch.bincount(labels))
+    assert (relabelled == labels).float().mean().item() < 0.15  # about 1 in 10 agree by chance
+    assert torch.equal(shuffled.test.dataset.tensors[1], true.test.dataset.tensors[1])  # test labels stay true
+    again = load_dataset(DataParams(name="mnist_sample", shuffle_labels=True))
+    assert torch.equal(torch.as_tensor([int(again.train.dataset[i][1]) for i in range(len(again.train))]), relabelled)
+
+
 def test_stratified_split_disjoint_and_complete():
     labels = np.repeat(np.arange(3), 10)
     train, test = stratified_split(labels, 0.3, seed=1)

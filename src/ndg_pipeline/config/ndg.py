@@ -31,6 +31,7 @@ class DataParams(Params):
     download: bool = False
     even_source: Literal["mnist_sample", "mnist"] = "mnist_sample"
     limit: int | None = Field(None, gt=0)
+    shuffle_labels: bool = False
     path: str | None = None
     processor: str | None = None
     max_length: int = Field(128, gt=0)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from ndg_pipeline.config.ndg import DataParams, DatasetName
 from ndg_pipeline.data.cub import load_cub200
 from ndg_pipeline.data.mnist import load_mnist, load_mnist_sample, to_even_odd
-from ndg_pipeline.data.splits import DatasetSplits, capped
+from ndg_pipeline.data.splits import DatasetSplits, capped, shuffled_labels
 from ndg_pipeline.data.text import load_allnli, load_devign, load_sst2
 
 
@@ -38,4 +38,6 @@ def load_dataset(params: DataParams) -> DatasetSplits:
         if len(split) == 0:
             raise ValueError(f"the {name} split of {params.name!r} is empty; check the data files and data.limit.")
     splits.train, splits.test = capped(splits.train, params.limit), capped(splits.test, params.limit)
+    if params.shuffle_labels:
+        splits.train = shuffled_labels(splits.train, params.split_seed)
     return splits

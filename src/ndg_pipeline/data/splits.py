@@ -42,3 +42,24 @@ def capped(split: Split, max_inputs: int | None) -> Split:
     if max_inputs is None or max_inputs >= len(split):
         return split
     return Split(Subset(split.dataset, range(max_inputs)), split.collate)
+
+
+class _RelabelledDataset(Dataset):
+    """A dataset whose i-th label is replaced by ``labels[i]`` (the inputs are untouched)."""
+
+    def __init__(self, dataset: Dataset, labels: torch.Tensor) -> None:
+        self.dataset, self.labels = dataset, labels
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index: int) -> tuple[Any, torch.Tensor]:
+        return self.dataset[index][0], self.labels[index]
+
+
+def shuffled_labels(split: Split, seed: int) -> Split:
+    """The split with its labels permuted once over the examples (seeded): the same inputs and the same class
+    counts, but no relation between an input and its label left for a network to learn, only to memorise."""
+    labels = torch.as_tensor([int(split.dataset[index][1]) for index in range(len(split))])
+    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
+    return Split(_RelabelledDataset(split.dataset, labels[order]), split.collate)
