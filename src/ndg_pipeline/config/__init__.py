@@ -26,6 +26,7 @@ from ndg_pipeline.config.ndg import (
     ScaleParams,
     TrainParams,
 )
+from ndg_pipeline.config.study import StudyParams
 from ndg_pipeline.config.timeline import TimelineParams
 from ndg_pipeline.errors import RunRefused
 
@@ -46,6 +47,7 @@ class RunParams(Params):
     interactions: InteractionsParams = InteractionsParams()
     effective_information: EffectiveInformationParams = EffectiveInformationParams()
     timeline: TimelineParams = TimelineParams()
+    study: StudyParams = StudyParams()
 
     @model_validator(mode="after")
     def _thresholds_cover_layers(self) -> RunParams:
@@ -80,8 +82,8 @@ class RunParams(Params):
 def _known_keys(loc: tuple[Any, ...]) -> list[str]:
     """The keys the schema accepts beside the unknown one at ``loc`` (from the defaults, as a nested dict)."""
     level: Any = RunParams().model_dump()
-    for part in loc[:-1]:
-        level = level.get(part, {}) if isinstance(level, dict) else {}
+    for part in loc[:-1]:  # a part that is not a key is the tag of a union (model.mnist_cnn.…): stay
+        level = level.get(part, level) if isinstance(level, dict) else {}
     return sorted(level) if isinstance(level, dict) else []
 
 
@@ -119,6 +121,7 @@ __all__ = [
     "RecordParams",
     "RunParams",
     "ScaleParams",
+    "StudyParams",
     "TimelineParams",
     "TrainParams",
     "validate",

@@ -1,0 +1,68 @@
+"""A study's parameters: cells from the preset, the shared and the variant overrides; typos refused at once."""
+
+import pytest
+import yaml
+
+from ndg_pipeline.config import RunParams, StudyParams
+from ndg_pipeline.errors import RunRefused
+from ndg_pipeline.studies.cells import with_overrides
+
+
+def _shipped() -> StudyParams:
+    with open("conf/base/parameters_study.yml") as file:
+        return StudyParams.model_validate(yaml.safe_load(file)["study"])
+
+
+def test_each_shipped_study_and_preset_gives_valid_runs_whose_variants_differ_only_where_declared():
+    shipped = _shipped()
+    base = RunParams().model_dump()
+    for name in shipped.studies:
+        for preset in shipped.presets:
+            study = shipped.model_copy(update={"name": name, "preset": preset})
+            cells = study.cells()
+            assert len(cells) == len(study.studies[name].variants) * len(study.presets[preset].seeds)
+            runs = {(variant, seed): with_overrides(base, overrides) for variant, seed, overrides in cells}
+            for (variant, seed), run in runs.items():
+                assert run.train.seed == seed
+                other = runs[(study.studies[name].baseline, seed)]
+                variants = study.studies[name].variants
+                declared = {
+                    key.split(".")[0] for key in {**variants[variant], **variants[study.studies[name].baseline]}
+                }
+                differing = {
+                    group for group in base if group != "study" and getattr(run, group) != getattr(other, group)
+                }
+                assert differing <= declared
+
+
+def test_later_overrides_win_and_memorisation_shuffles_only_its_variant():
+    study = _shipped().model_copy(update={"name": "memorization", "preset": "quick"})
+    runs = {(v, s): with_overrides(RunParams().model_dump(), o) for v, s, o in study.cells()}
+    assert runs[("shuffled_labels", 0)].data.shuffle_labels and not runs[("true_labels", 0)].data.shuffle_labels
+    assert runs[("true_labels", 1)].model.root.dropout == 0.0  # shared override
+    assert runs[("true_labels", 1)].data.limit == 500  # preset override
+
+
+def test_an_override_naming_no_parameter_is_refused_with_the_closest_name():
+    with pytest.raises(RunRefused, match="did you mean dropout"):
+        with_overrides(RunParams().model_dump(), {"model.dropuot": 0.1})
+
+
+@pytest.mark.parametrize(
+    ("update", "message"),
+    [
+        ({"name": "dropuot"}, "did you mean dropout"),
+        ({"preset": "ful"}, "did you mean full"),
+    ],
+)
+def test_unknown_study_or_preset_names_the_known_ones(update, message):
+    raw = _shipped().model_dump() | update
+    with pytest.raises(ValueError, match=message):
+        StudyParams.model_validate(raw)
+
+
+def test_a_study_needs_its_baseline_among_two_or_more_variants():
+    with pytest.raises(ValueError, match="baseline 'b' is not one of the variants"):
+        StudyParams.model_validate(
+            {"studies": {"s": {"question": "?", "baseline": "b", "variants": {"x": {}, "y": {}}}}, "name": "s"}
+        )
