@@ -65,3 +65,26 @@ def test_unknown_layer_lists_closest_names():
     assert resolve_module(model, "decoder.2") is model.decoder[2]
     with pytest.raises(ValueError, match=r"'decoder.7' is not a module of MnistCnn.*decoder\.\d"):
         resolve_module(model, "decoder.7")
+
+
+def test_the_mlp_has_a_stable_name_per_layer_and_computes_what_its_layers_say():
+    from ndg_pipeline.config import validate
+
+    params = validate({"model": {"architecture": "mnist_mlp", "hidden": [6, 5], "activation": "tanh"}})
+    model = build_model({**params.model.root.model_dump(), "num_classes": 3}, seed=0).eval()
+    names = {name for name, _ in model.named_modules()}
+    assert {"hidden.0.linear", "hidden.0.activation", "hidden.1.linear", "hidden.1.dropout", "output"} <= names
+    images = torch.randn(4, 1, 28, 28)
+    first, second = resolve_module(model, "hidden.0.linear"), resolve_module(model, "hidden.1.linear")
+    expected = model.output(torch.tanh(second(torch.tanh(first(images.reshape(4, 784))))))
+    assert torch.allclose(model(images), expected)
+
+
+def test_mlp_dropout_acts_only_in_training_and_the_file_round_trips(tmp_path):
+    model = build_model({"architecture": "mnist_mlp", "hidden": [32], "dropout": 0.5, "num_classes": 10}, seed=1)
+    images = torch.randn(8, 1, 28, 28)
+    model.train()
+    assert not torch.equal(model(images), model(images))
+    save_model_file(model, tmp_path / "mlp.pt")
+    loaded = load_model_file(tmp_path / "mlp.pt")
+    assert torch.equal(loaded(images), model.eval()(images))

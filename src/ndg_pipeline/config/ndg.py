@@ -47,6 +47,15 @@ class MnistCnnParams(Params):
     decoder_dropout: float = Field(0.25, ge=0, lt=1)
 
 
+class MnistMlpParams(Params):
+    """A fully-connected digit classifier of configurable depth (``ndg_pipeline.models.mnist_mlp``)."""
+
+    architecture: Literal["mnist_mlp"]
+    hidden: list[Annotated[int, Field(gt=0)]] = Field(default_factory=lambda: [64], min_length=1)
+    activation: Literal["sigmoid", "tanh", "relu"] = "sigmoid"
+    dropout: float = Field(0.0, ge=0, lt=1)
+
+
 class HfModelParams(Params):
     """A transformers classifier (``ndg_pipeline.models.hf``): pretrained from ``source``, or random weights."""
 
@@ -75,6 +84,7 @@ class ModelParams(RootModel):
     model_config = ConfigDict(frozen=True)
     root: Annotated[
         Annotated[MnistCnnParams, Tag("mnist_cnn")]
+        | Annotated[MnistMlpParams, Tag("mnist_mlp")]
         | Annotated[HfModelParams, Tag("hf_sequence_classification")]
         | Annotated[HfModelParams, Tag("hf_image_classification")],
         Discriminator(_architecture),

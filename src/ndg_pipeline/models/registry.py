@@ -17,9 +17,11 @@ from torch import nn
 
 from ndg_pipeline.models.hf import AUTO_CLASSES, build_hf_classifier
 from ndg_pipeline.models.mnist_cnn import MnistCnn
+from ndg_pipeline.models.mnist_mlp import MnistMlp
 
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "mnist_cnn": MnistCnn,
+    "mnist_mlp": MnistMlp,
     **{name: partial(build_hf_classifier, name) for name in AUTO_CLASSES},
 }
 
