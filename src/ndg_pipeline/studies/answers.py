@@ -1,0 +1,56 @@
+"""The sentences that open a study report: one per lens metric at the last checkpoint, generated from the study's
+tables (the effect, its interval over seeds, the permutation p-value, and whether each variant clears its null)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+ALPHA = 0.05
+
+
+def _number(value: float) -> str:
+    """A value with three significant digits (nan as 'n/a')."""
+    return "n/a" if value is None or math.isnan(value) else f"{value:.3g}"
+
+
+def _null_clause(summary: pd.DataFrame, variant: str) -> str:
+    """Whether ``variant``'s value clears its null (the summary row of that variant)."""
+    row = summary[summary["variant"] == variant]
+    if row.empty or pd.isna(row["null_excluded"].iloc[0]):
+        return f"{variant}: no null measured"
+    row = row.iloc[0]
+    verdict = "clears its null" if bool(row["null_excluded"]) else "is matched by its null"
+    return f"{variant} {verdict} ({_number(row['mean'])} vs {_number(row['null_mean'])})"
+
+
+def answer(contrast_row: pd.Series, summary: pd.DataFrame, seeds: int) -> str:
+    """One sentence: '<variant> vs <baseline>, <lens> <metric> at epoch E: difference D [low, high] over N seeds,
+    p = P — a difference / no difference detected; <each variant against its null>.'"""
+    found = (
+        contrast_row["p_value"] <= ALPHA
+        and not math.isnan(contrast_row["low"])
+        and (contrast_row["low"] > 0 or contrast_row["high"] < 0)
+    )
+    verdict = "a difference" if found else "no difference detected"
+    nulls = "; ".join(_null_clause(summary, name) for name in (contrast_row["baseline"], contrast_row["variant"]))
+    return (
+        f"{contrast_row['variant']} vs {contrast_row['baseline']}, {contrast_row['lens']} {contrast_row['metric']} "
+        f"at epoch {contrast_row['epoch']}: {_number(contrast_row['difference'])} "
+        f"[{_number(contrast_row['low'])}, {_number(contrast_row['high'])}] over {seeds} seeds per variant, "
+        f"p = {_number(contrast_row['p_value'])} — {verdict}; {nulls}."
+    )
+
+
+def answers(summary: pd.DataFrame, contrasts: pd.DataFrame) -> list[str]:
+    """One sentence per lens metric of every contrast, at the last checkpoint measured."""
+    last = contrasts[contrasts["epoch"] == contrasts["epoch"].max()]
+    sentences = []
+    for _, row in last.iterrows():
+        keys = (
+            (summary["epoch"] == row["epoch"]) & (summary["lens"] == row["lens"]) & (summary["metric"] == row["metric"])
+        )
+        seeds = int(summary.loc[keys & (summary["variant"] == row["variant"]), "seeds"].min())
+        sentences.append(answer(row, summary[keys], seeds))
+    return sentences

@@ -1,0 +1,58 @@
+"""The study report's opening sentences are generated from its tables, and their verdicts follow the data."""
+
+import numpy as np
+import pandas as pd
+
+from ndg_pipeline.studies.answers import answers
+from ndg_pipeline.studies.statistics import contrast, summarize
+
+
+def _runs(shift: float, null_gap: float, seeds: int = 5) -> pd.DataFrame:
+    """Two variants × ``seeds`` seeds × two epochs of one metric; the variant's values are ``shift`` higher, and
+    every value sits ``null_gap`` above its null."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for variant, offset in (("base", 0.0), ("other", shift)):
+        for seed in range(seeds):
+            for epoch in (1, 4):
+                value = 10 + offset + rng.normal(0, 0.1)
+                rows.append(
+                    {
+                        "variant": variant,
+                        "seed": seed,
+                        "epoch": epoch,
+                        "lens": "ndg",
+                        "metric": "edges",
+                        "value": value,
+                        "null": value - null_gap + rng.normal(0, 0.1),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def _sentences(runs: pd.DataFrame) -> list[str]:
+    return answers(summarize(runs), contrast(runs, "base", "other"))
+
+
+def test_a_planted_effect_is_reported_with_its_interval_at_the_last_epoch():
+    runs = _runs(shift=2.0, null_gap=5.0)
+    (sentence,) = _sentences(runs)
+    assert sentence.startswith("other vs base, ndg edges at epoch 4: ")
+    final = runs[runs["epoch"] == 4]
+    difference = (
+        final.loc[final["variant"] == "other", "value"].mean() - final.loc[final["variant"] == "base", "value"].mean()
+    )
+    assert f": {difference:.3g} [" in sentence
+    assert "over 5 seeds per variant, p = 0.00794 — a difference" in sentence  # 2 / C(10, 5)
+    assert "base clears its null" in sentence and "other clears its null" in sentence
+
+
+def test_no_effect_and_a_null_that_matches_are_said_as_such():
+    (sentence,) = _sentences(_runs(shift=0.0, null_gap=0.0))
+    assert "no difference detected" in sentence
+    assert "base is matched by its null" in sentence and "other is matched by its null" in sentence
+
+
+def test_a_metric_without_a_null_says_so():
+    (sentence,) = _sentences(_runs(shift=2.0, null_gap=1.0).assign(null=np.nan))
+    assert "base: no null measured; other: no null measured." in sentence
