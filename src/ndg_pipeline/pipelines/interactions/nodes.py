@@ -42,28 +42,6 @@ def _train(
     return trained
 
 
-def _second_model(model: Model, splits: Splits, train: TrainParams, params: InteractionsParams) -> dict[str, Model]:
-    """``{"first": model}`` plus, when asked for, the same architecture trained from another seed."""
-    from ndg_pipeline.models import build_model
-
-    epochs = train.epochs if params.second_model.epochs is None else params.second_model.epochs
-    if epochs == 0 or params.setting == "text":
-        if params.setting == "text" and epochs:
-            log.warning("no second model for text (it would not be pretrained): model-wise transferability is skipped")
-        return {FIRST: model}
-    fresh = build_model(dict(model.ndg_config), seed=params.second_model.seed)
-    second = _train(
-        fresh,
-        splits,
-        train,
-        epochs,
-        params.second_model.seed,
-        train.batch_size,
-        train.learning_rate,
-    )
-    return {FIRST: model, SECOND: second}
-
-
 def _tabular(params: InteractionsParams, train: TrainParams) -> Explained:
     import torch
 
@@ -101,18 +79,27 @@ def _null_model(model: Model, explained: Explained, params: InteractionsParams) 
 
 
 def prepare_setting(
-    model: Model, splits: Splits, info: dict[str, Any], interactions: InteractionsParams, train: TrainParams
+    model: Model,
+    second: Model,
+    splits: Splits,
+    info: dict[str, Any],
+    interactions: InteractionsParams,
+    train: TrainParams,
 ) -> tuple[Explained, pd.DataFrame]:
-    """The models and inputs to explain (``interactions.setting``) and the seeded selection of test samples."""
+    """The models and inputs to explain (``interactions.setting``) and the seeded selection of test samples.
+
+    The image setting explains ``trained_model`` beside ``second_model`` (the ndg pipeline trains both, the same
+    way from two seeds); 0 ``second_model.epochs`` leave the second out, as does the text setting."""
     from ndg_pipeline.device import resolve_device
     from ndg_pipeline.interactions.settings import image_setting, select_samples, text_setting
+    from ndg_pipeline.lineage import MODEL, model_fingerprint
 
     params, train_params = interactions, train
     if params.setting == "tabular":
         setting = _tabular(params, train_params)
     elif params.setting == "image":
         image = params.image
-        models = _second_model(model, splits, train_params, params)
+        models = {FIRST: model} | ({SECOND: second} if params.second_model.epochs != 0 else {})
         setting = image_setting(models, splits, image.grid, image.region, image.baseline, image.background_kept)
     else:
         from ndg_pipeline.data.text import load_tokenizer
@@ -122,8 +109,14 @@ def prepare_setting(
                 f"interactions.setting is text but the dataset {info.get('name')!r} is not text; run the ndg pipeline "
                 "in a text environment first: kedro run --pipelines=ndg --env=sst2"
             )
+        if params.second_model.epochs != 0:
+            log.warning(
+                "the text setting has no second model: γ is skipped (interactions.second_model.epochs=0 also spares "
+                "the ndg pipeline its training)"
+            )
         words = (params.text.min_words, params.text.max_words)
         setting = text_setting({FIRST: model}, splits, load_tokenizer(info["tokenizer"]), words, params.text.embedding)
+    setting.lineage = {MODEL: model_fingerprint(setting.models[FIRST])}  # the explained model, not the second
     device = resolve_device(params.device)
     setting.models = {name: m.to(device).eval() for name, m in setting.models.items()}
     samples = select_samples(setting, params.samples_per_class, params.seed, params.classes)

@@ -22,6 +22,7 @@ from ndg_pipeline.config import (
     ScaleParams,
     TrainParams,
 )
+from ndg_pipeline.config.interactions import SecondModelParams
 from ndg_pipeline.tracking import MetricHistory, metric_history, metrics
 
 Model = Any  # a torch.nn.Module built by ndg_pipeline.models
@@ -88,6 +89,20 @@ def train_model(
     )
     frame = pd.DataFrame(history)
     return network, frame, metric_history(frame, "epoch", ("loss", "train_accuracy", "test_accuracy")), checkpoints
+
+
+def train_second_model(splits: Splits, model: Any, train: TrainParams, second: SecondModelParams) -> Model:
+    """The same network trained the same way from ``second.seed`` (the interaction lens compares its concepts with
+    ``trained_model``'s for model-wise transferability γ); ``second.epochs`` = 0 keeps its initial weights, and the
+    lens then has no second model."""
+    epochs = train.epochs if second.epochs is None else second.epochs
+    network, history, _, _ = train_model(
+        splits, model, train.model_copy(update={"seed": second.seed, "epochs": epochs})
+    )
+    log.info(
+        "second model (seed %d, %d epochs): test accuracy %.4f", second.seed, epochs, history["test_accuracy"].iloc[-1]
+    )
+    return network
 
 
 def _threads(scale: ScaleParams) -> int | None:
