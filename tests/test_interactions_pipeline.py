@@ -13,7 +13,7 @@ import pytest
 from conftest import make_project, mlflow_runs, run_kedro, run_notebook, versions
 from hf_fixtures import save_text_model, save_tokenizer, texts_of, write_sst2
 
-from ndg_pipeline.config import DataParams, InteractionsParams, TrainParams
+from ndg_pipeline.config import DataParams, InteractionsParams, RunParams, TrainParams
 from ndg_pipeline.data.tabular import ADULT_FEATURES, load_adult, load_table, read_adult
 from ndg_pipeline.interactions import and_inverse, or_inverse
 from ndg_pipeline.pipelines.interactions import nodes
@@ -74,6 +74,8 @@ def test_parameters_refuse_too_many_players_and_adult_without_a_file():
             InteractionsParams.model_validate({group: {"learning_rate": -1e-3}})
     with pytest.raises(ValueError, match="cut"):
         InteractionsParams.model_validate({"patterns": {"cut": "share"}})
+    with pytest.raises(ValueError, match=r"interactions.second_model.seed \(0\) equals train.seed"):
+        RunParams.model_validate({"interactions": {"second_model": {"seed": 0}}})
 
 
 def run_nodes(explained_and_samples, params: InteractionsParams):
