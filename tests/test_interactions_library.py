@@ -605,6 +605,22 @@ def test_nulls_keep_each_inputs_strengths_and_intervals_resample_inputs():
         interval_over_inputs(rho_of, groups, level=1.0)
 
 
+def test_a_shares_interval_stays_within_its_range():
+    """49 inputs of 50 meet a threshold: the mean is 0.98 and θ̂ + 1.96·se passes 1; clipped, the share stays ≤ 1."""
+    met = [np.array([1.0] * 49 + [0.0])]
+
+    def share(groups):
+        return float(np.mean(groups[0]))
+
+    low, high = interval_over_inputs(share, met, draws=400)
+    assert high > 1  # the unclipped interval leaves the range
+    clipped = interval_over_inputs(share, met, draws=400, bounds=(0.0, 1.0))
+    assert clipped == (pytest.approx(low), 1.0)
+    assert interval_over_inputs(lambda g: float(np.mean(1 - g[0])), met, draws=400, bounds=(0.0, 1.0))[0] == 0.0
+    with pytest.raises(ValueError, match="bounds"):
+        interval_over_inputs(share, met, bounds=(1.0, 0.0))
+
+
 def test_cover_shares_per_input_by_hand():
     first = np.array([[4.0, 2.0, 0.1, 0.0], [1.0, 0.0, 0.0, 0.5]])
     second = np.array([[0.0, 3.0, 3.0, 0.0], [1.0, 1.0, 1.0, 1.0]])

@@ -13,7 +13,7 @@ import pytest
 from conftest import make_project, mlflow_runs, run_kedro, run_notebook, versions
 from hf_fixtures import save_text_model, save_tokenizer, texts_of, write_sst2
 
-from ndg_pipeline.config import DataParams, InteractionsParams, TrainParams
+from ndg_pipeline.config import DataParams, InteractionsParams, RunParams, TrainParams
 from ndg_pipeline.data.tabular import ADULT_FEATURES, load_adult, load_table, read_adult
 from ndg_pipeline.interactions import and_inverse, or_inverse
 from ndg_pipeline.pipelines.interactions import nodes
@@ -74,6 +74,8 @@ def test_parameters_refuse_too_many_players_and_adult_without_a_file():
             InteractionsParams.model_validate({group: {"learning_rate": -1e-3}})
     with pytest.raises(ValueError, match="cut"):
         InteractionsParams.model_validate({"patterns": {"cut": "share"}})
+    with pytest.raises(ValueError, match=r"interactions.second_model.seed \(0\) equals train.seed"):
+        RunParams.model_validate({"interactions": {"second_model": {"seed": 0}}})
 
 
 def run_nodes(explained_and_samples, params: InteractionsParams):
@@ -118,7 +120,7 @@ def test_word_players_of_a_tiny_transformer(tmp_path):
         }
     )
     info = {"name": "sst2", "tokenizer": str(tmp_path / "model")}
-    explained, samples = nodes.prepare_setting(model, splits, info, params, TrainParams())
+    explained, samples = nodes.prepare_setting(model, None, splits, info, params, TrainParams())
     assert list(explained.models) == ["first"]  # no second transformer: it would not be pretrained
     assert samples.players.between(3, 6).all() and len(samples) >= 2
     for sample, row in zip(explained.samples, samples.itertuples(), strict=True):
@@ -147,7 +149,7 @@ def test_tabular_setting_trains_two_mlps_and_explains_wine():
             "metrics": {"dictionary_size": 5},
         }
     )
-    explained, samples = nodes.prepare_setting(None, None, {}, params, TrainParams())
+    explained, samples = nodes.prepare_setting(None, None, None, {}, params, TrainParams())
     assert set(explained.models) == {"first", "second", "null"} and len(samples) == 3  # null: untrained, not selected
     assert samples.class_name.tolist() == sorted(samples.class_name.tolist(), key=explained.splits.class_names.index)
     from ndg_pipeline.interactions.settings import select_samples
@@ -179,7 +181,6 @@ SMALL = ",".join(
     [
         "interactions.samples_per_class=1",
         "interactions.split.iterations=200",
-        "interactions.second_model.epochs=5",
         "interactions.patterns.min_patterns=3",
         "interactions.patterns.max_patterns=12",
         "interactions.metrics.dictionary_size=10",
@@ -190,7 +191,8 @@ SMALL = ",".join(
 
 @pytest.fixture(scope="module")
 def interaction_project(tmp_path_factory) -> dict:
-    """The ndg pipeline once (for trained_model), then the interaction lens twice with the same parameters."""
+    """The ndg pipeline once (for trained_model and second_model), then the interaction lens twice with the same
+    parameters."""
     project = make_project(tmp_path_factory.mktemp("interactions"))
     missing = run_kedro(project, "run", "--pipelines=interactions", "--params", SMALL, check=False)
     run_kedro(project, "run", "--pipelines=ndg", "--params", SMALL_NDG)
@@ -203,10 +205,11 @@ def latest(project, relative: str) -> pd.DataFrame:
 
 
 @pytest.mark.slow
-def test_interactions_need_the_trained_model(interaction_project):
+def test_interactions_need_both_models_and_name_the_command_that_trains_them(interaction_project):
     missing = interaction_project["missing"]
-    output = missing.stdout + missing.stderr
-    assert missing.returncode != 0 and ("trained_model" in output or "model.pt" in output)
+    output = " ".join((missing.stdout + missing.stderr).split())
+    assert missing.returncode != 0 and "trained_model" in output and "second_model" in output
+    assert "kedro run --pipelines=ndg" in output and "Traceback" not in output
 
 
 @pytest.mark.slow

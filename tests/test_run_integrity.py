@@ -24,10 +24,7 @@ GOOD = (
     "data.limit=600,model.dropout=0.0,model.hidden_dropout=0.0,model.decoder_dropout=0.0,train.epochs=3,"
     "train.learning_rate=0.003,mine.alpha=5"
 )
-INTERACTIONS = (
-    "interactions.samples_per_class=1,interactions.split.iterations=200,interactions.second_model.epochs=0,"
-    "interactions.report.samples_shown=1"
-)
+INTERACTIONS = "interactions.samples_per_class=1,interactions.split.iterations=200,interactions.report.samples_shown=1"
 EI = "effective_information.model_layers.samples=500,effective_information.model_layers.sensitivity_samples=100"
 ENV = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1", "MPLBACKEND": "Agg", "COLUMNS": "400"}
 

@@ -15,7 +15,7 @@ TINY = {
     "model": {"dropout": 0.0, "hidden_dropout": 0.0, "decoder_dropout": 0.0},
     "train": {"epochs": 3, "checkpoints": [1, 3], "learning_rate": 0.003},
     "mine": {"alpha": 5},
-    "interactions": {"samples_per_class": 1, "split": {"iterations": 200}, "second_model": {"epochs": 0}},
+    "interactions": {"samples_per_class": 1, "split": {"iterations": 200}},
     "effective_information": {
         "seeds": [0],
         "iris": {"training": {"epochs": 2}},
@@ -51,6 +51,7 @@ def latest(project, relative: str) -> pd.DataFrame:
 @pytest.mark.slow
 def test_the_default_run_trains_once_and_runs_every_lens_and_the_timeline(project):
     assert len(versions(project, "data/06_models/model.pt")) == 1
+    assert len(versions(project, "data/06_models/second_model.pt")) == 1  # trained once, beside the first
     checkpoints = versions(project, "data/06_models/checkpoints")
     assert [path.name for path in sorted(checkpoints[0].iterdir())] == ["epoch_0001.pt", "epoch_0003.pt"]
     for report in ("report.html", "interaction_report.html", "effective_information.html", "timeline.html"):

@@ -289,14 +289,18 @@ def lineage_text(found: dict[str, str]) -> str:
     return ", ".join(f"{key} {value}" for key, value in found.items() if key in (lineage.MODEL, lineage.DATA))
 
 
+def ignored(node: Node, *keys: str) -> set[str]:
+    """Lineage keys not compared between a node's inputs: ``keys``, and the model where the node combines models
+    on purpose (their data must still agree)."""
+    return {*keys, *((lineage.MODEL,) if COMBINES_MODELS in node.tags else ())}
+
+
 def out_of_step(pipeline: Pipeline, loaded: dict[str, dict[str, str]]) -> list[str]:
     """For each node reading several loaded versions, the model or data they disagree on (before anything runs)."""
     problems = []
     for node in pipeline.nodes:
-        if COMBINES_MODELS in node.tags:
-            continue
         read = {
-            name: {key: value for key, value in loaded[name].items() if key != "version"}
+            name: {key: value for key, value in loaded[name].items() if key not in ignored(node, "version")}
             for name in node.inputs
             if name in loaded
         }
@@ -397,9 +401,10 @@ class Lineage:
 
     @hook_impl(trylast=True)
     def before_node_run(self, node: Node, inputs: dict[str, Any]) -> None:
-        if COMBINES_MODELS in node.tags:
-            return
-        found = lineage.conflicts({name: lineage.read(value) for name, value in inputs.items()})
+        skipped = ignored(node)
+        found = lineage.conflicts(
+            {name: {k: v for k, v in lineage.read(value).items() if k not in skipped} for name, value in inputs.items()}
+        )
         if not found:
             return
         lines = [

@@ -13,6 +13,10 @@ NOT = "¬"
 CLASS_LAYER = "class"
 SEPARATOR = ":"
 
+# The models the interaction lens explains side by side (its tables' ``model`` column): trained_model, the
+# second_model trained the same way from another seed, and an untrained network of the same architecture.
+FIRST, SECOND, NULL = "first", "second", "null"
+
 # Columns of a recorded activation table besides the neurons.
 PREDICTED, LABEL = "predicted", "label"
 

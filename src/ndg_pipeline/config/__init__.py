@@ -57,6 +57,15 @@ class RunParams(Params):
         return self
 
     @model_validator(mode="after")
+    def _second_model_differs(self) -> RunParams:
+        if self.interactions.second_model.seed == self.train.seed:
+            raise ValueError(
+                f"interactions.second_model.seed ({self.train.seed}) equals train.seed, so the interaction lens's "
+                "second model would be the first one again; give it another seed"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _controls_follow_ndg(self) -> RunParams:
         two_models, two_layers = self.controls.two_models, self.controls.two_layers
         if two_models.seed == self.train.seed:

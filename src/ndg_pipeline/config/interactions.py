@@ -58,8 +58,8 @@ class TextSettingParams(Params):
 
 
 class SecondModelParams(Params):
-    """The independently trained second model for model-wise transferability (0 epochs: none; null: trained
-    exactly as the first, ``train.epochs``, from another seed)."""
+    """The independently trained second model for model-wise transferability, trained by the ndg pipeline
+    (``second_model``) exactly as the first from another seed (0 epochs: none; null: ``train.epochs``)."""
 
     seed: int = 1
     epochs: int | None = Field(None, ge=0)

@@ -2,7 +2,8 @@
 
 One module per stage: ``players`` (subset order, maskers), ``rewards`` (v on all 2^n masks), ``transforms``
 (fast Möbius transforms), ``and_or`` (learned split, learned baseline), ``patterns`` (noise removal,
-aggregation), ``graph`` (the AND-OR graph) and ``metrics``. Usable without Kedro::
+aggregation), ``graph`` (the AND-OR graph) and ``metrics``; ``lens`` runs them on a setting with the lens's
+parameters (:func:`measure_model`: one model's metrics). Usable without Kedro::
 
     from ndg_pipeline.interactions import TabularMasker, compute_rewards, and_interactions
     v = compute_rewards(model, [TabularMasker(x, baseline=0.0)], [label])
@@ -11,6 +12,7 @@ aggregation), ``graph`` (the AND-OR graph) and ``metrics``. Usable without Kedro
 
 from ndg_pipeline.interactions.and_or import AndOrSplit, LearnedBaseline, learn_and_or, learn_baseline, reorganize
 from ndg_pipeline.interactions.graph import and_or_graph, graph_size
+from ndg_pipeline.interactions.lens import first_per_class, measure_model
 from ndg_pipeline.interactions.metrics import (
     discrimination_power,
     modelwise_transferability,
@@ -69,11 +71,13 @@ __all__ = [
     "compute_rewards",
     "discrimination_power",
     "explanation_ratio",
+    "first_per_class",
     "graph_size",
     "grid_players",
     "learn_and_or",
     "learn_baseline",
     "log_odds",
+    "measure_model",
     "mobius",
     "modelwise_transferability",
     "normalized_strengths",

@@ -144,15 +144,19 @@ def interval_over_inputs(
     draws: int = 200,
     level: float = 0.95,
     seed: int = 0,
+    bounds: tuple[float, float] = (-np.inf, np.inf),
 ) -> tuple[float, float]:
     """θ̂ ± z·se over the inputs, se from the delete-half jackknife: ``draws`` random halves of each group (class),
-    se² = (kept / deleted) · mean over halves of (θ_half − their mean)² (Shao & Wu 1989; for a mean it is s²/n).
+    se² = (kept / deleted) · mean over halves of (θ_half − their mean)² (Shao & Wu 1989; for a mean it is s²/n),
+    clipped into ``bounds``, the statistic's range (a share's interval stays within [0, 1]).
 
     Not the with-replacement bootstrap: it repeats inputs, and statistics that learn from the inputs they score
     (ρ's dictionary of the most frequent concepts) rise on repeated inputs — on pure noise its resamples all lie
     above the estimate, so its interval would exclude the null for noise."""
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1); got {level}.")
+    if not bounds[0] < bounds[1]:
+        raise ValueError(f"bounds must be (low, high) with low < high; got {bounds}.")
     rng = np.random.default_rng(seed)
     estimate = statistic(list(groups))
     keep = [(len(g) + 1) // 2 for g in groups]
@@ -165,7 +169,8 @@ def interval_over_inputs(
     ]
     spread = float(np.sqrt(sum(keep) / deleted * np.nanvar(halves)))
     z = float(scipy.stats.norm.ppf(0.5 + level / 2))
-    return estimate - z * spread, estimate + z * spread
+    low, high = np.clip([estimate - z * spread, estimate + z * spread], *bounds)
+    return float(low), float(high)
 
 
 def matches_null(interval: tuple[float, float], null_interval: tuple[float, float]) -> bool:

@@ -47,6 +47,7 @@ class Setting:
     words: tuple[int, int] = (1, 20)
     embedding: str | None = None
     samples: list[Sample] = field(default_factory=list)  # the inputs selected for explanation
+    lineage: dict[str, str] = field(default_factory=dict)  # the explained model's fingerprint (ndg_pipeline.lineage)
 
     def sample(self, index: int) -> Sample | None:
         """Test input ``index`` as a :class:`Sample`, or None when it does not qualify (sentence length)."""
@@ -112,7 +113,7 @@ def select_samples(setting: Setting, per_class: int, seed: int, classes: Sequenc
     if not samples:
         raise ValueError(
             "no test input is classified correctly (with p > 0.5) by every model; train the models longer "
-            "(train.epochs, interactions.second_model.epochs) or check the labels."
+            "(train.epochs) or check the labels."
         )
     return samples
 

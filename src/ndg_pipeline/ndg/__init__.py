@@ -1,7 +1,9 @@
-"""Neuron dependency graphs: counting predicate pairs and mining their edges."""
+"""Neuron dependency graphs: counting predicate pairs, mining their edges, and the lens on one model
+(:func:`measure_model`)."""
 
 from ndg_pipeline.ndg.counting import PairCounts, count_frame, count_pairs, count_parquet
 from ndg_pipeline.ndg.edges import PAPER_ALPHAS, MiningResult, alpha_sweep, mine, mine_edges
+from ndg_pipeline.ndg.measure import measure_model
 
 __all__ = [
     "PAPER_ALPHAS",
@@ -11,6 +13,7 @@ __all__ = [
     "count_frame",
     "count_pairs",
     "count_parquet",
+    "measure_model",
     "mine",
     "mine_edges",
 ]

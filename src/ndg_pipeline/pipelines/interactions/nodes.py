@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ndg_pipeline.config import InteractionsParams, TrainParams
+from ndg_pipeline.names import FIRST, NULL, SECOND
 
 Model = Any  # a torch.nn.Module
 Splits = Any  # ndg_pipeline.data.DatasetSplits
@@ -18,7 +19,6 @@ Explained = Any  # ndg_pipeline.interactions.settings.Setting with its samples
 Graph = Any  # networkx.DiGraph
 
 log = logging.getLogger(__name__)
-FIRST, SECOND, NULL = "first", "second", "null"  # NULL: an untrained network of the same architecture
 
 
 def _train(
@@ -40,28 +40,6 @@ def _train(
     )
     log.info("trained %s (seed %d): test accuracy %.4f", type(model).__name__, seed, history[-1]["test_accuracy"])
     return trained
-
-
-def _second_model(model: Model, splits: Splits, train: TrainParams, params: InteractionsParams) -> dict[str, Model]:
-    """``{"first": model}`` plus, when asked for, the same architecture trained from another seed."""
-    from ndg_pipeline.models import build_model
-
-    epochs = train.epochs if params.second_model.epochs is None else params.second_model.epochs
-    if epochs == 0 or params.setting == "text":
-        if params.setting == "text" and epochs:
-            log.warning("no second model for text (it would not be pretrained): model-wise transferability is skipped")
-        return {FIRST: model}
-    fresh = build_model(dict(model.ndg_config), seed=params.second_model.seed)
-    second = _train(
-        fresh,
-        splits,
-        train,
-        epochs,
-        params.second_model.seed,
-        train.batch_size,
-        train.learning_rate,
-    )
-    return {FIRST: model, SECOND: second}
 
 
 def _tabular(params: InteractionsParams, train: TrainParams) -> Explained:
@@ -101,18 +79,27 @@ def _null_model(model: Model, explained: Explained, params: InteractionsParams) 
 
 
 def prepare_setting(
-    model: Model, splits: Splits, info: dict[str, Any], interactions: InteractionsParams, train: TrainParams
+    model: Model,
+    second: Model,
+    splits: Splits,
+    info: dict[str, Any],
+    interactions: InteractionsParams,
+    train: TrainParams,
 ) -> tuple[Explained, pd.DataFrame]:
-    """The models and inputs to explain (``interactions.setting``) and the seeded selection of test samples."""
+    """The models and inputs to explain (``interactions.setting``) and the seeded selection of test samples.
+
+    The image setting explains ``trained_model`` beside ``second_model`` (the ndg pipeline trains both, the same
+    way from two seeds); 0 ``second_model.epochs`` leave the second out, as does the text setting."""
     from ndg_pipeline.device import resolve_device
     from ndg_pipeline.interactions.settings import image_setting, select_samples, text_setting
+    from ndg_pipeline.lineage import MODEL, model_fingerprint
 
     params, train_params = interactions, train
     if params.setting == "tabular":
         setting = _tabular(params, train_params)
     elif params.setting == "image":
         image = params.image
-        models = _second_model(model, splits, train_params, params)
+        models = {FIRST: model} | ({SECOND: second} if params.second_model.epochs != 0 else {})
         setting = image_setting(models, splits, image.grid, image.region, image.baseline, image.background_kept)
     else:
         from ndg_pipeline.data.text import load_tokenizer
@@ -122,8 +109,14 @@ def prepare_setting(
                 f"interactions.setting is text but the dataset {info.get('name')!r} is not text; run the ndg pipeline "
                 "in a text environment first: kedro run --pipelines=ndg --env=sst2"
             )
+        if params.second_model.epochs != 0:
+            log.warning(
+                "the text setting has no second model: γ is skipped (interactions.second_model.epochs=0 also spares "
+                "the ndg pipeline its training)"
+            )
         words = (params.text.min_words, params.text.max_words)
         setting = text_setting({FIRST: model}, splits, load_tokenizer(info["tokenizer"]), words, params.text.embedding)
+    setting.lineage = {MODEL: model_fingerprint(setting.models[FIRST])}  # the explained model, not the second
     device = resolve_device(params.device)
     setting.models = {name: m.to(device).eval() for name, m in setting.models.items()}
     samples = select_samples(setting, params.samples_per_class, params.seed, params.classes)
@@ -144,121 +137,18 @@ def prepare_setting(
     return setting, table
 
 
-def compute_rewards(explained: Explained, params: InteractionsParams, require_correct: bool = True) -> pd.DataFrame:
-    """v on all 2^n masks of every selected sample, for every model: rows (model, sample, mask, order, reward).
+def compute_rewards(explained: Explained, params: InteractionsParams) -> pd.DataFrame:
+    """v on all 2^n masks of every selected sample, for every model: rows (model, sample, mask, order, reward)."""
+    from ndg_pipeline.interactions.lens import reward_table
 
-    ``require_correct`` checks v(N) > 0 for the first model (the samples were selected as correct); the timeline
-    turns it off to follow the same samples through checkpoints that still misclassify some of them."""
-    from ndg_pipeline.interactions import compute_rewards as rewards_of
-    from ndg_pipeline.interactions import learn_baseline
-    from ndg_pipeline.interactions.tables import long_frame
-
-    arrays = {}
-    for name, model in explained.models.items():
-        for position, sample in enumerate(explained.samples):
-            masker = explained.masker(sample, model)
-            if params.baseline_learning.enabled:
-                spread = params.baseline_learning.bound * _baseline_scale(explained)
-                start = masker.baseline.detach().cpu()
-                learned = learn_baseline(
-                    model,
-                    masker,
-                    sample.label,
-                    start - spread,
-                    start + spread,
-                    params.baseline_learning.iterations,
-                    params.baseline_learning.learning_rate,
-                    params.batch_size,
-                    desc=None,
-                )
-                masker = masker.with_baseline(learned.baseline)
-            desc = f"rewards {name} {position + 1}/{len(explained.samples)}"
-            try:
-                values = rewards_of(model, [masker], [sample.label], params.batch_size, desc=desc)[0]
-            except ValueError as error:
-                raise ValueError(f"model {name}, input {position} (test index {sample.index}): {error}") from error
-            if require_correct and name == FIRST and values[-1] <= 0:
-                raise ValueError(f"sample {position}: v(N) = {values[-1]:.3f} ≤ 0 although it was selected as correct")
-            arrays[(name, position)] = values - values[0] if params.subtract_empty else values
-    return long_frame(arrays, "reward")
-
-
-def _baseline_scale(explained: Explained) -> Any:
-    """Per-dimension std of the inputs the baseline replaces: training columns, pixels, or embedding rows."""
-    import torch
-
-    if explained.kind == "tabular":
-        return torch.ones(len(explained.feature_names))  # standardised columns: std 1
-    if explained.kind == "image":
-        count = min(len(explained.splits.train), 512)
-        return torch.stack([torch.as_tensor(explained.splits.train.dataset[i][0]) for i in range(count)]).std(dim=0)
-    from ndg_pipeline.interactions.players import input_embedding_path
-
-    model = explained.models[FIRST]
-    return dict(model.named_modules())[input_embedding_path(model)].weight.detach().cpu().std(dim=0)
+    return reward_table(explained, params)
 
 
 def compute_interactions(rewards: pd.DataFrame, params: InteractionsParams) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Harsanyi (plain AND) interactions and the learned AND-OR split of every sample, batched per player count;
-    also q per mask (the split reconstructs v + q)."""
-    from ndg_pipeline.device import resolve_device
-    from ndg_pipeline.interactions import and_interactions, learn_and_or
-    from ndg_pipeline.interactions.tables import arrays_of, groups_by_players, long_frame
+    """Harsanyi (plain AND) interactions and the learned AND-OR split of every sample; q per mask."""
+    from ndg_pipeline.interactions.lens import interaction_tables
 
-    values = arrays_of(rewards, "reward")
-    harsanyi, and_part, or_part, offsets = {}, {}, {}, {}
-    for n, keys in groups_by_players(list(values), values).items():
-        stacked = np.stack([values[key] for key in keys])
-        split = learn_and_or(
-            stacked,
-            params.split.iterations,
-            params.split_learning_rate(n),
-            params.split.q_threshold,
-            params.split.momentum,
-            resolve_device(params.device),
-            desc=f"AND-OR split, {len(keys)} samples × 2^{n} masks",
-        )
-        for row, key in enumerate(keys):
-            harsanyi[key] = and_interactions(stacked[row])
-            and_part[key], or_part[key], offsets[key] = (
-                split.and_interactions[row],
-                split.or_interactions[row],
-                split.q[row],
-            )
-    table = pd.concat(
-        [
-            long_frame(harsanyi, "value", kind="harsanyi"),
-            long_frame(and_part, "value", kind="and"),
-            long_frame(or_part, "value", kind="or"),
-        ],
-        ignore_index=True,
-    )
-    return table[["model", "sample", "mask", "order", "kind", "value"]], long_frame(offsets, "q")
-
-
-def _split_arrays(interactions: pd.DataFrame, kind: str) -> dict[tuple[str, int], np.ndarray]:
-    from ndg_pipeline.interactions.tables import arrays_of
-
-    return arrays_of(interactions[interactions["kind"] == kind], "value")
-
-
-def _retained(target: np.ndarray, and_values: np.ndarray, or_values: np.ndarray, params: InteractionsParams) -> Any:
-    """Noise removal of one sample with the run's rules (the authors' cut unless ``patterns.cut`` says strict)."""
-    from ndg_pipeline.interactions import remove_noisy
-
-    rules = params.patterns
-    return remove_noisy(
-        target,
-        and_values,
-        or_values,
-        rules.min_patterns,
-        rules.max_patterns,
-        rules.n_greedy,
-        rules.max_error,
-        rules.min_explanation,
-        rules.greedy_from,
-        rules.cut,
-    )
+    return interaction_tables(rewards, params)
 
 
 def build_graphs(
@@ -269,73 +159,9 @@ def build_graphs(
     params: InteractionsParams,
 ) -> tuple[dict[str, Graph], pd.DataFrame]:
     """Noise removal, aggregation and the AND-OR graph of every sample of the first model; the retained patterns."""
-    from tqdm.auto import tqdm
+    from ndg_pipeline.interactions.lens import graphs_and_patterns
 
-    from ndg_pipeline.interactions import aggregate, and_or_graph, graph_size, players_of, subset_masks
-    from ndg_pipeline.interactions.tables import arrays_of
-
-    rules = params.patterns
-    values, q = arrays_of(rewards, "reward"), arrays_of(offsets, "q")
-    and_part, or_part = _split_arrays(interactions, "and"), _split_arrays(interactions, "or")
-    graphs, rows = {}, []
-    for key in tqdm([k for k in values if k[0] == FIRST], desc="AND-OR graphs"):
-        sample = explained.samples[key[1]]
-        kept = _retained(values[key] + q[key], and_part[key], or_part[key], params)
-        n = len(sample.names)
-        merged = aggregate(subset_masks(n)[kept.masks], kept.values, rules.max_merges, rules.entropy_weight)
-        title = f"sample {key[1]}, class {explained.splits.class_names[sample.label]}"
-        graph = and_or_graph(kept, merged, sample.names, title)
-        graphs[str(key[1])] = graph
-        size = graph_size(graph)
-        for rank, (kind, mask, value) in enumerate(zip(kept.kinds, kept.masks, kept.values, strict=True)):
-            members = players_of(int(mask), n)
-            rows.append(
-                {
-                    "sample": key[1],
-                    "rank": rank,
-                    "kind": str(kind),
-                    "mask": int(mask),
-                    "order": len(members),
-                    "value": float(value),
-                    "players": " ".join(sample.names[p] for p in members),
-                    "player_ids": " ".join(str(p) for p in members),
-                    "error": kept.error,
-                    "explanation_ratio": kept.explanation_ratio,
-                    "strength_share": kept.strength_share,
-                    "thresholds_met": kept.thresholds_met,
-                    "coalitions": size["coalitions"],
-                    "graph_nodes": size["nodes"],
-                    "graph_edges": size["edges"],
-                    "description_length": merged.lengths[-1],
-                    "description_length_unmerged": merged.lengths[0],
-                }
-            )
-    return graphs, pd.DataFrame(rows)
-
-
-def _padded(rows: list[np.ndarray]) -> np.ndarray:
-    """Rows of different lengths (text: sentences of different lengths) padded with zeros into one array."""
-    width = max(len(row) for row in rows)
-    return np.stack([np.pad(row, (0, width - len(row))) for row in rows])
-
-
-# the side of its null a headline number must lie on to be a finding (the rest: "above")
-CLAIMS = {
-    "concepts_per_sample": "below",
-    "normalized_error": "below",
-    "salient_concepts_per_sample": "below",
-    "harsanyi_salient_concepts_per_sample": "below",
-    "salient_ratio": "below",
-}
-PER_SAMPLE = ("concepts_per_sample", "explanation_ratio", "strength_share", "normalized_error", "thresholds_met")
-
-
-def _per_sample(patterns: pd.DataFrame, samples: int) -> pd.DataFrame:
-    """One row per sample of the first model: concepts kept, R, strength share, normalised error, thresholds met."""
-    grouped = patterns.groupby("sample")
-    first = grouped[["explanation_ratio", "strength_share", "error", "thresholds_met"]].first()
-    table = first.rename(columns={"error": "normalized_error"}).assign(concepts_per_sample=grouped.size())
-    return table.reindex(range(samples)).fillna({"concepts_per_sample": 0}).astype(float)[list(PER_SAMPLE)]
+    return graphs_and_patterns(rewards, interactions, offsets, explained, params)
 
 
 def compute_metrics(
@@ -346,219 +172,16 @@ def compute_metrics(
     explained: Explained,
     params: InteractionsParams,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """The metrics of spec §6 (one row per metric, headline numbers with an interval over inputs and their
-    null), the curves behind the figures, and the MLflow metrics."""
+    """The metrics of spec §6 with their intervals and nulls, the curves behind the figures, and the MLflow
+    metrics (each headline number with ``_low``, ``_high`` and ``_null``)."""
     from ndg_pipeline import tracking
-    from ndg_pipeline.interactions import (
-        discrimination_power,
-        modelwise_transferability,
-        normalized_strengths,
-        reconstruction_error,
-        salient,
-        samplewise_transferability,
-    )
-    from ndg_pipeline.interactions.metrics import (
-        cover_shares,
-        interval_over_inputs,
-        matches_null,
-        null_draws,
-        random_identities,
-        verdict,
-    )
-    from ndg_pipeline.interactions.tables import arrays_of
+    from ndg_pipeline.interactions.lens import metric_tables
 
-    thresholds, nulls = params.metrics, params.nulls
-    values, q = arrays_of(rewards, "reward"), arrays_of(offsets, "q")
-    harsanyi = _split_arrays(interactions, "harsanyi")
-    and_part, or_part = _split_arrays(interactions, "and"), _split_arrays(interactions, "or")
-    models = [m for m in (FIRST, SECOND, NULL) if any(k[0] == m for k in values)]
-    keys = {model: sorted(k for k in values if k[0] == model) for model in models}
-    concepts = {m: [np.concatenate([and_part[k], or_part[k]]) for k in keys[m]] for m in models}
-    plain = {m: [np.concatenate([harsanyi[k], np.zeros_like(harsanyi[k])]) for k in keys[m]] for m in models}
-    first = keys[FIRST]
-    labels = np.array([explained.samples[k[1]].label for k in first])
-    classes = np.unique(labels)
-    rows: list[dict[str, Any]] = []
-
-    def by_class(per_sample: np.ndarray) -> list[np.ndarray]:
-        return [np.asarray(per_sample, dtype=np.float64)[labels == label] for label in classes]
-
-    def mean_of(groups: list[np.ndarray]) -> float:
-        return float(np.nanmean(np.concatenate(groups)))
-
-    def interval(statistic: Any, groups: list[np.ndarray]) -> tuple[float, float]:
-        return interval_over_inputs(statistic, groups, nulls.halves, nulls.level, nulls.seed)
-
-    def headline(name: str, statistic: Any, groups: list[np.ndarray], null: tuple | None, null_kind: str) -> None:
-        """A headline number with its interval over inputs, its null (value, low, high) or none, and the verdict
-        on the side its claim makes (CLAIMS)."""
-        low, high = interval(statistic, groups)
-        null = null or (float("nan"),) * 3
-        claim = CLAIMS.get(name, "above")
-        rows.append(
-            {
-                "metric": name,
-                "value": statistic(groups),
-                "low": low,
-                "high": high,
-                "null": null[0],
-                "null_low": null[1],
-                "null_high": null[2],
-                "null_kind": null_kind,
-                "matches_null": matches_null((low, high), null[1:]) if np.isfinite(null[0]) else None,
-                "claim": claim,
-                "verdict": verdict((low, high), null[1:], claim),
-            }
-        )
-
-    def per_input_null(per_sample: np.ndarray) -> tuple:
-        groups = by_class(per_sample)
-        return (mean_of(groups), *interval(mean_of, groups))
-
-    def drawn_null(statistic: Any, groups: list[np.ndarray]) -> tuple:
-        draws = null_draws(statistic, groups, nulls.draws, nulls.seed)
-        tail = (1 - nulls.level) / 2
-        return (float(np.mean(draws)), *(float(x) for x in np.quantile(draws, [tail, 1 - tail])))
-
-    def check(name: str, value: float) -> None:
-        rows.append({"metric": name, "value": float(value), "null_kind": "", "matches_null": None, "verdict": "check"})
-
-    untrained = "untrained network, same code"
-    per_sample = _per_sample(patterns, len(first))
-    null_samples = None
-    if NULL in models:
-        summaries = [_retained(values[k] + q[k], and_part[k], or_part[k], params) for k in keys[NULL]]
-        null_samples = pd.DataFrame(
-            {
-                "concepts_per_sample": [len(s.values) for s in summaries],
-                "explanation_ratio": [s.explanation_ratio for s in summaries],
-                "strength_share": [s.strength_share for s in summaries],
-                "normalized_error": [s.error for s in summaries],
-                "thresholds_met": [float(s.thresholds_met) for s in summaries],
-            }
-        )
-    for name in PER_SAMPLE:
-        null = per_input_null(null_samples[name].to_numpy()) if null_samples is not None else None
-        headline(name, mean_of, by_class(per_sample[name].to_numpy()), null, untrained if null else "")
-    for name, source, size in (
-        ("salient_concepts_per_sample", concepts, 1),
-        ("harsanyi_salient_concepts_per_sample", plain, 1),
-        ("salient_ratio", concepts, 0),
-    ):
-
-        def counts(model: str, source: dict = source, size: int = size) -> np.ndarray:
-            found = [salient(c, thresholds.salient_threshold).sum() for c in source[model]]
-            return np.asarray(found, float) if size else np.asarray(found, float) / [len(c) for c in source[model]]
-
-        null = per_input_null(counts(NULL)) if NULL in models else None
-        headline(name, mean_of, by_class(counts(FIRST)), null, untrained if null else "")
-    same_players = len({len(c) for c in concepts[FIRST]}) == 1 and explained.kind != "text"
-    curves = []
-    for name, series in [*((m, concepts[m]) for m in models), ("harsanyi", plain[FIRST])]:
-        curve = normalized_strengths(_padded(series)).mean(axis=0)
-        curves.append(
-            pd.DataFrame({"curve": "sparsity", "series": name, "x": np.arange(1, len(curve) + 1), "y": curve})
-        )
-    shuffled = f"random identities and signs, same salience counts, {nulls.draws} draws"
-    if same_players:
-        stacked = np.stack(concepts[FIRST])
-        groups = [stacked[labels == label] for label in classes]
-        k = thresholds.dictionary_size
-
-        def rho(parts: list[np.ndarray]) -> float:
-            return float(
-                np.mean([samplewise_transferability(g, k, thresholds.dictionary_threshold)[-1] for g in parts])
-            )
-
-        def beta(parts: list[np.ndarray]) -> float:
-            overall = [
-                discrimination_power(g, thresholds.discrimination_threshold, thresholds.frequency_bins)[1]
-                for g in parts
-            ]
-            return float(np.nanmean(overall))
-
-        headline("samplewise_transferability", rho, groups, drawn_null(rho, groups), shuffled)
-        check("dictionary_size", k)
-        headline("discrimination", beta, groups, drawn_null(beta, groups), shuffled)
-        check("inputs_per_class", min(len(g) for g in groups))
-        for label, rows_of_class in zip(classes, groups, strict=True):
-            curve = samplewise_transferability(rows_of_class, k, thresholds.dictionary_threshold)
-            name = explained.splits.class_names[int(label)]
-            curves.append(pd.DataFrame({"curve": "samplewise", "series": name, "x": np.arange(1, k + 1), "y": curve}))
-        mean_rho = np.mean([samplewise_transferability(g, k, thresholds.dictionary_threshold) for g in groups], axis=0)
-        rng = np.random.default_rng(nulls.seed)
-        null_rho = np.mean(
-            [samplewise_transferability(random_identities(g, rng), k, thresholds.dictionary_threshold) for g in groups],
-            axis=0,
-        )
-        for series, curve in (("mean", mean_rho), ("null", null_rho)):
-            curves.append(pd.DataFrame({"curve": "samplewise", "series": series, "x": np.arange(1, k + 1), "y": curve}))
-        tables = [
-            discrimination_power(g, thresholds.discrimination_threshold, thresholds.frequency_bins)[0] for g in groups
-        ]
-        joined = pd.concat(tables).groupby(["frequency_low", "frequency_high"], as_index=False)
-        bins = joined.agg(concepts=("concepts", "sum"), discrimination=("discrimination", "mean"))
-        curves.append(
-            pd.DataFrame(
-                {
-                    "curve": "discrimination",
-                    "series": "mean over classes",
-                    "x": (bins.frequency_low + bins.frequency_high) / 2,
-                    "y": bins.discrimination,
-                    "count": bins.concepts,
-                    "low": bins.frequency_low,
-                    "high": bins.frequency_high,
-                }
-            )
-        )
-    if SECOND in models:
-        ones, twos = _padded(concepts[FIRST]), _padded(concepts[SECOND])
-        nones = _padded(concepts[NULL]) if NULL in models else None
-        for tau in thresholds.transfer_thresholds:
-            shares = cover_shares(ones, twos, tau, thresholds.salient_threshold)
-            null = (
-                per_input_null(cover_shares(ones, nones, tau, thresholds.salient_threshold))
-                if nones is not None
-                else None
-            )
-            headline(f"modelwise_transferability_{tau:.2f}", mean_of, by_class(shares), null, untrained if null else "")
-        transfer = modelwise_transferability(ones, twos, thresholds.transfer_thresholds, thresholds.salient_threshold)
-        check("modelwise_random_baseline", transfer.random_baseline.iloc[0])
-        series_of = [("second model", transfer.transferability), ("random sets", transfer.random_baseline)]
-        if nones is not None:
-            untrained_curve = modelwise_transferability(
-                ones, nones, thresholds.transfer_thresholds, thresholds.salient_threshold
-            ).transferability
-            series_of.append(("untrained network (null)", untrained_curve))
-        for series, column in series_of:
-            curves.append(pd.DataFrame({"curve": "modelwise", "series": series, "x": transfer.threshold, "y": column}))
-    graph_sizes = patterns.groupby("sample")[
-        ["graph_nodes", "graph_edges", "coalitions", "description_length", "description_length_unmerged"]
-    ].first()
-    for name, value in {
-        "samples": len(first),
-        "players": float(np.mean([np.log2(len(values[k])) for k in first])),
-        "reward_full": float(np.mean([values[k][-1] for k in first])),
-        "reward_empty": float(np.mean([values[k][0] for k in first])),
-        **{name: float(graph_sizes[name].mean()) for name in graph_sizes},
-        "l1_harsanyi": float(np.mean([np.abs(harsanyi[k]).sum() for k in first])),
-        "l1_and_or": float(np.mean([np.abs(c).sum() for c in concepts[FIRST]])),
-        "reconstruction_error_harsanyi": float(max(reconstruction_error(values[k], harsanyi[k])[0] for k in first)),
-        "reconstruction_error_and_or": float(
-            max(reconstruction_error(values[k] + q[k], and_part[k], or_part[k])[0] for k in first)
-        ),
-        "q_max": float(max(np.abs(q[k]).max() for k in first)),
-    }.items():
-        check(name, value)
-    columns = ["metric", "value", "low", "high", "null", "null_low", "null_high", "null_kind", "matches_null"]
-    columns += ["claim", "verdict"]
-    table = pd.DataFrame(rows, columns=columns)
-    table["explains"] = params.explained
-    table["matches_null"] = table["matches_null"].astype("boolean")
+    table, curves = metric_tables(rewards, interactions, offsets, patterns, explained, params)
     logged = dict(zip(table.metric, table.value, strict=True))
     for row in table.dropna(subset=["low"]).itertuples(index=False):
         logged |= {f"{row.metric}_low": row.low, f"{row.metric}_high": row.high, f"{row.metric}_null": row.null}
-    return table, pd.concat(curves, ignore_index=True), tracking.metrics(logged)
+    return table, curves, tracking.metrics(logged)
 
 
 def report(

@@ -1,7 +1,8 @@
-"""Wiring of the interaction lens on the ndg pipeline's model and data (or the table it trains on)."""
+"""Wiring of the interaction lens on the ndg pipeline's two models and data (or the table it trains on)."""
 
 from kedro.pipeline import Node, Pipeline
 
+from ndg_pipeline.hooks import COMBINES_MODELS
 from ndg_pipeline.pipelines.interactions import nodes
 
 
@@ -11,9 +12,17 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 nodes.prepare_setting,
-                ["trained_model", "dataset_splits", "dataset_info", "params:interactions", "params:train"],
+                [
+                    "trained_model",
+                    "second_model",
+                    "dataset_splits",
+                    "dataset_info",
+                    "params:interactions",
+                    "params:train",
+                ],
                 ["interaction_setting", "interaction_samples"],
                 name="interaction_setting",
+                tags=[COMBINES_MODELS],  # the run's model beside the second one, on purpose
             ),
             Node(
                 nodes.compute_rewards,

@@ -22,6 +22,7 @@ from ndg_pipeline.config import (
     ScaleParams,
     TrainParams,
 )
+from ndg_pipeline.config.interactions import SecondModelParams
 from ndg_pipeline.tracking import MetricHistory, metric_history, metrics
 
 Model = Any  # a torch.nn.Module built by ndg_pipeline.models
@@ -90,54 +91,43 @@ def train_model(
     return network, frame, metric_history(frame, "epoch", ("loss", "train_accuracy", "test_accuracy")), checkpoints
 
 
-def _threads(scale: ScaleParams) -> int | None:
-    """Torch threads per worker: as configured, else this machine's cores shared out on a LocalCluster."""
-    from ndg_pipeline.ndg.sharding import LOCAL, local_threads
-
-    return scale.torch_threads or (local_threads(scale.workers) if scale.cluster == LOCAL else None)
+def train_second_model(splits: Splits, model: Any, train: TrainParams, second: SecondModelParams) -> Model:
+    """The same network trained the same way from ``second.seed`` (the interaction lens compares its concepts with
+    ``trained_model``'s for model-wise transferability γ); ``second.epochs`` = 0 keeps its initial weights, and the
+    lens then has no second model."""
+    epochs = train.epochs if second.epochs is None else second.epochs
+    network, history, _, _ = train_model(
+        splits, model, train.model_copy(update={"seed": second.seed, "epochs": epochs})
+    )
+    log.info(
+        "second model (seed %d, %d epochs): test accuracy %.4f", second.seed, epochs, history["test_accuracy"].iloc[-1]
+    )
+    return network
 
 
 def record(model: Model, splits: Splits, record: RecordParams, scale: ScaleParams) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Record the configured layers on the train and the test split (same network, fixed order), shard by shard
-    in this process or on the Dask cluster of ``scale``; each shard's partition lands in ``scale.store``."""
-    from ndg_pipeline.ndg.sharding import Measure, executor, measure_split, read_partitions
+    """Record the configured layers on the train and the test split, in this process or on the Dask cluster."""
+    from ndg_pipeline.ndg.measure import record_splits
 
-    tables = []
-    with executor(scale.cluster, scale.workers, scale.retries) as run:
-        for name, split in (("train", splits.train), ("test", splits.test)):
-            store = f"{scale.store}/{name}"
-            measure = Measure(
-                record.layers, record.position, record.batch_size, record.device, store, threads=_threads(scale)
-            )
-            measure_split(run, model, split, measure, scale.shard_rows, record.max_inputs)
-            tables.append(read_partitions(f"{store}/activations"))
-    return tables[0], tables[1]
+    return record_splits(model, splits, record, scale)
 
 
 def binarize(
     activations_train: pd.DataFrame, activations_test: pd.DataFrame, binarize: BinarizeParams, info: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Boolean predicate tables (class predicates first, then neurons) for both splits."""
-    from ndg_pipeline.ndg.binarize import binarize as to_predicates
+    from ndg_pipeline.ndg.measure import binarize_splits
 
-    thresholds = binarize.thresholds
-    return (
-        to_predicates(activations_train, thresholds, info["num_classes"]),
-        to_predicates(activations_test, thresholds, info["num_classes"]),
-    )
+    return binarize_splits(activations_train, activations_test, binarize, info["num_classes"])
 
 
 def count(
     predicates_train: pd.DataFrame, predicates_test: pd.DataFrame, mine: MineParams, scale: ScaleParams
 ) -> dict[str, Counts]:
     """The exact (N, n, G) statistics of each split: shards counted as tasks, summed by a tree."""
-    from ndg_pipeline.ndg.sharding import count_sharded, executor
+    from ndg_pipeline.ndg.measure import count_splits
 
-    with executor(scale.cluster, scale.workers, scale.retries) as run:
-        return {
-            name: count_sharded(run, frame, scale.shard_rows, mine.chunk_rows, mine.device)
-            for name, frame in (("train", predicates_train), ("test", predicates_test))
-        }
+    return count_splits(predicates_train, predicates_test, mine, scale)
 
 
 def mine_edges(
@@ -191,31 +181,12 @@ def intervene(
     binarize: BinarizeParams,
     intervene: InterveneParams,
     scale: ScaleParams,
-    split_names: tuple[str, ...] = ("train", "test"),
 ) -> tuple[pd.DataFrame, pd.DataFrame, MetricHistory]:
-    """Interchange intervention (Table 5) in every value mode, each beside its random-set baseline; every run
-    split into shards, in this process or on the Dask cluster of ``scale``. Each split draws its own seeded
-    counterfactuals, so ``split_names=("test",)`` gives the test rows of a full run."""
-    from ndg_pipeline.ndg.intervention import intervention_report
-    from ndg_pipeline.ndg.sharding import executor, intervention_runner
+    """Interchange intervention (Table 5) in every value mode beside its random-set baseline, on both splits;
+    the summary's numbers also as MLflow metrics."""
+    from ndg_pipeline.ndg.measure import intervene_splits
 
-    with executor(scale.cluster, scale.workers, scale.retries) as run:
-        summary, per_class = intervention_report(
-            model,
-            {name: getattr(splits, name) for name in split_names},
-            record.layers,
-            record.position,
-            graph,
-            binarize.thresholds,
-            activations_train,
-            value_modes=tuple(intervene.value_modes),
-            set_type=intervene.set_type,
-            seed=intervene.seed,
-            batch_size=intervene.batch_size,
-            max_inputs=intervene.max_inputs or record.max_inputs,
-            device=intervene.device,
-            runner=intervention_runner(run, scale.shard_rows, _threads(scale)),
-        )
+    summary, per_class = intervene_splits(model, splits, graph, activations_train, record, binarize, intervene, scale)
     values = {
         f"{row.mode}.{row.split}.{row.sets}.{name}": getattr(row, name)
         for row in summary.itertuples(index=False)

@@ -6,7 +6,8 @@ from ndg_pipeline.pipelines.ndg import nodes
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """train → record → binarize → count → mine (+ α sweep) → graph → draw → intervene → report."""
+    """train (+ the interaction lens's second model) → record → binarize → count → mine (+ α sweep) → graph → draw
+    → intervene → report."""
     return Pipeline(
         [
             Node(nodes.prepare_data, "params:data", ["dataset_splits", "dataset_info"], name="prepare_data"),
@@ -15,6 +16,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["dataset_splits", "params:model", "params:train"],
                 ["trained_model", "training_history", "training_metrics", "model_checkpoints"],
                 name="train",
+            ),
+            Node(
+                nodes.train_second_model,
+                ["dataset_splits", "params:model", "params:train", "params:interactions.second_model"],
+                "second_model",
+                name="train_second_model",
             ),
             Node(
                 nodes.record,

@@ -1,6 +1,6 @@
 """Kedro nodes of the timeline: every lens on every checkpoint of one training run, and the cross-lens links on
-the final model. Each lens runs through its own pipeline's node functions, so a checkpoint's numbers here are
-the numbers that lens's pipeline gives for that model."""
+the final model. Each lens measures a checkpoint with the same library calls its own pipeline makes, so a
+checkpoint's numbers here are the numbers that lens's pipeline gives for that model."""
 
 from __future__ import annotations
 
@@ -49,20 +49,18 @@ def ndg_over_checkpoints(
     scale: ScaleParams,
 ) -> pd.DataFrame:
     """Per checkpoint: the NDG's edges, their mean train/test accuracy, and the test split's aligned % of each
-    value mode beside its random-set baseline (the ndg pipeline's nodes, run on that checkpoint)."""
-    from ndg_pipeline.ndg.edges import edge_accuracy
-    from ndg_pipeline.pipelines.ndg import nodes as ndg
+    value mode beside its random-set baseline (:func:`ndg_pipeline.ndg.measure_model`, the ndg pipeline's stages)."""
+    from ndg_pipeline.ndg import measure_model
 
-    rows = []
-    for epoch, model in _each(checkpoints, "NDG"):
-        activations = ndg.record(model, splits, record, scale)
-        predicates = ndg.binarize(*activations, binarize, info)
-        edges, equivalences, _, priors = ndg.mine_edges(ndg.count(*predicates, mine, scale), mine)
-        graph = ndg.build_graph(edges, equivalences, priors, scale)[0]
-        test = ndg.intervene(model, splits, graph, activations[0], record, binarize, intervene, scale, ("test",))[0]
-        aligned = {f"{row.mode}.{row.sets}.aligned": row.aligned for row in test.itertuples(index=False)}
-        rows.append({EPOCH: epoch, **edge_accuracy(edges), "equivalent_pairs": len(equivalences), **aligned})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(
+        [
+            {
+                EPOCH: epoch,
+                **measure_model(model, splits, info["num_classes"], record, binarize, mine, intervene, scale),
+            }
+            for epoch, model in _each(checkpoints, "NDG")
+        ]
+    )
 
 
 INTERACTION_METRICS = ("concepts_per_sample", "explanation_ratio", "salient_ratio", "salient_concepts_per_sample")
@@ -73,27 +71,18 @@ def interactions_over_checkpoints(
 ) -> pd.DataFrame:
     """Per checkpoint, on the first ``interactions.timeline_per_class`` inputs per class of the interaction lens's
     seeded selection (chosen on the final model): concepts per sample, the authors' explanation ratio R and the
-    salient ratio (the lens's nodes, run on that checkpoint; samples a checkpoint misclassifies are kept, so the
-    set stays fixed)."""
+    salient ratio (:func:`ndg_pipeline.interactions.measure_model`, the lens's stages; samples a checkpoint
+    misclassifies are kept, so the set stays fixed)."""
     import dataclasses
 
-    from ndg_pipeline.device import resolve_device
-    from ndg_pipeline.pipelines.interactions import nodes as lens
+    from ndg_pipeline.interactions import first_per_class, measure_model
 
-    device = resolve_device(interactions.device)
-    per_class = interactions.timeline_per_class
-    followed = [
-        s
-        for i, s in enumerate(explained.samples)
-        if [t.label for t in explained.samples[:i]].count(s.label) < per_class
-    ]
+    followed = dataclasses.replace(
+        explained, samples=first_per_class(explained.samples, interactions.timeline_per_class)
+    )
     rows = []
     for epoch, model in _each(checkpoints, "interactions"):
-        setting = dataclasses.replace(explained, models={lens.FIRST: model.to(device).eval()}, samples=followed)
-        rewards = lens.compute_rewards(setting, interactions, require_correct=False)
-        values, offsets = lens.compute_interactions(rewards, interactions)
-        patterns = lens.build_graphs(rewards, values, offsets, setting, interactions)[1]
-        table = lens.compute_metrics(rewards, values, offsets, patterns, setting, interactions)[0]
+        table = measure_model(model, followed, interactions)
         measured = dict(zip(table["metric"], table["value"], strict=True))
         rows.append({EPOCH: epoch, **{name: measured[name] for name in INTERACTION_METRICS}})
     return pd.DataFrame(rows)
