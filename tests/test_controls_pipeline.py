@@ -107,3 +107,16 @@ def test_the_tables_set_every_control_beside_the_paper(project):
         assert frame.filter(like="_edges").iloc[0].notna().all(), table  # every column of ours is filled
     page = versions(project, "data/08_reporting/tables_report.html")[-1].read_text()
     assert f'<td class="num">{ours["original_edges"]}</td>' in page and "paper: MNIST" in page
+
+
+def test_the_tables_refuse_controls_of_one_dataset_made_from_different_models(project, tmp_path):
+    import shutil
+
+    copy = tmp_path / "project"
+    shutil.copytree(project, copy)
+    run_kedro(copy, "run", "--pipelines=random_input", "--params", SMALL.replace("epochs=3", "epochs=2"))
+    refused = run_kedro(copy, "run", "--pipelines=tables", check=False)
+    printed = refused.stdout + refused.stderr
+    assert refused.returncode != 0 and "Traceback" not in printed
+    assert "mnist_sample__random_input.parquet come from the same data but train.epochs=3 vs 2" in printed
+    assert len(versions(copy, "data/08_reporting/paper_table3.parquet")) == 1  # the first run's, nothing new

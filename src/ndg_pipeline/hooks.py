@@ -28,6 +28,10 @@ SUMMARY_PIPELINES = frozenset({"tables"})  # they summarize earlier runs: no dat
 COMBINES_MODELS = "combines_models"  # tag of nodes that join artefacts of several models on purpose
 PARAMS = "params:"
 MLFLOW_CONFIG = ["mlflow*", "mlflow*/**", "**/mlflow*"]  # where kedro-mlflow reads its configuration
+PARTITIONS_FIX = (
+    "Fix: make them again with one setting (e.g. `kedro run --pipelines=controls` with the --params you want; each "
+    "control also runs alone), or remove the stale file."
+)
 
 
 def pipeline_label(run_params: dict[str, Any]) -> str:
@@ -336,6 +340,8 @@ def choose_versions(
     for name in names:
         folder = entry_folder(catalog, name)
         if folder is None:
+            files = versions.partition_files(catalog.config_resolver.resolve_pattern(name) or {})
+            problems += [f"{name}: {problem}" for problem in versions.partition_problems(files, PARTITIONS_FIX)]
             continue
         wanted = run_settings(params, name)
         version = pins.get(name) or versions.choose(folder, wanted)
@@ -475,15 +481,23 @@ class Lineage:
         self.busy = ("saving", dataset_name, node)
 
     @hook_impl(tryfirst=True)
-    def after_dataset_saved(self, dataset_name: str, node: Node) -> None:
+    def after_dataset_saved(self, dataset_name: str, data: Any, node: Node) -> None:
         self.busy = None
         folder = self.folder(dataset_name)
         params = self.setup.params
-        if folder is None or self.save_version is None or params is None:
+        if params is None or self.catalog is None:
             return
-        version = folder / self.save_version
         wanted = run_settings(params, dataset_name)
-        versions.write_record(version, dataset_name, wanted, self.made.get(node.name, {}))
+        made = self.made.get(node.name, {})
+        if folder is None:
+            config = self.catalog.config_resolver.resolve_pattern(dataset_name) or {}
+            if versions.partition_files(config) and isinstance(data, dict):
+                for key in data:
+                    versions.write_partition_record(versions.partition_file(config, key), dataset_name, wanted, made)
+            return
+        if self.save_version is None:
+            return
+        versions.write_record(folder / self.save_version, dataset_name, wanted, made)
         self.unsaved.get(node.name, set()).discard(dataset_name)
 
     @hook_impl
