@@ -378,7 +378,8 @@ def load_setting(catalog: DataCatalog, context: KedroContext, names: list[str], 
             + "\n".join(f"  {problem}" for problem in problems)
         )
     for name, found in loaded.items():
-        print(f"{name}: version {found['version']}, made with {made_with} ({lineage_text(found)})")
+        fingerprints = f" ({lineage_text(found)})" if lineage_text(found) else ""
+        print(f"{name}: version {found['version']}, made with {made_with}{fingerprints}")
 
 
 class Lineage:
