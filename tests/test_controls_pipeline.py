@@ -3,6 +3,8 @@ one combined run of every control on a small MNIST subset, one control alone, th
 
 from __future__ import annotations
 
+import json
+
 import mlflow
 import pandas as pd
 import pytest
@@ -37,9 +39,15 @@ def edges(project, control: str, version: int = -1) -> pd.DataFrame:
     return pd.read_parquet(versions(project, f"data/07_model_output/{control}/edges.parquet")[version])
 
 
-def test_every_control_saves_its_results_partition(project):
+def test_every_control_saves_its_results_partition_with_its_record(project):
     saved = sorted(path.name for path in (project / "data/08_reporting/control_results").iterdir())
-    assert saved == sorted(f"mnist_sample__{control}.parquet" for control in CONTROLS)
+    partitions = sorted(f"mnist_sample__{control}.parquet" for control in CONTROLS)
+    assert saved == sorted(partitions + [f"{name}.lineage.json" for name in partitions])
+    record = json.loads(
+        (project / "data/08_reporting/control_results/mnist_sample__two_models.parquet.lineage.json").read_text()
+    )
+    assert record["entry"] == "two_models.control_results" and record["settings"]["params:train"]["epochs"] == 3
+    assert record["settings"]["params:controls.two_models.train"]["seed"] == 1
     trained = results(project, "trained")
     assert trained.loc["all", ["alpha", "n_train", "n_test"]].tolist() == [20.0, 800, 800]
 
