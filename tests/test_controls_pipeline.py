@@ -3,6 +3,8 @@ one combined run of every control on a small MNIST subset, one control alone, th
 
 from __future__ import annotations
 
+import json
+
 import mlflow
 import pandas as pd
 import pytest
@@ -37,9 +39,15 @@ def edges(project, control: str, version: int = -1) -> pd.DataFrame:
     return pd.read_parquet(versions(project, f"data/07_model_output/{control}/edges.parquet")[version])
 
 
-def test_every_control_saves_its_results_partition(project):
+def test_every_control_saves_its_results_partition_with_its_record(project):
     saved = sorted(path.name for path in (project / "data/08_reporting/control_results").iterdir())
-    assert saved == sorted(f"mnist_sample__{control}.parquet" for control in CONTROLS)
+    partitions = sorted(f"mnist_sample__{control}.parquet" for control in CONTROLS)
+    assert saved == sorted(partitions + [f"{name}.lineage.json" for name in partitions])
+    record = json.loads(
+        (project / "data/08_reporting/control_results/mnist_sample__two_models.parquet.lineage.json").read_text()
+    )
+    assert record["entry"] == "two_models.control_results" and record["settings"]["params:train"]["epochs"] == 3
+    assert record["settings"]["params:controls.two_models.train"]["seed"] == 1
     trained = results(project, "trained")
     assert trained.loc["all", ["alpha", "n_train", "n_test"]].tolist() == [20.0, 800, 800]
 
@@ -107,3 +115,16 @@ def test_the_tables_set_every_control_beside_the_paper(project):
         assert frame.filter(like="_edges").iloc[0].notna().all(), table  # every column of ours is filled
     page = versions(project, "data/08_reporting/tables_report.html")[-1].read_text()
     assert f'<td class="num">{ours["original_edges"]}</td>' in page and "paper: MNIST" in page
+
+
+def test_the_tables_refuse_controls_of_one_dataset_made_from_different_models(project, tmp_path):
+    import shutil
+
+    copy = tmp_path / "project"
+    shutil.copytree(project, copy)
+    run_kedro(copy, "run", "--pipelines=random_input", "--params", SMALL.replace("epochs=3", "epochs=2"))
+    refused = run_kedro(copy, "run", "--pipelines=tables", check=False)
+    printed = refused.stdout + refused.stderr
+    assert refused.returncode != 0 and "Traceback" not in printed
+    assert "mnist_sample__random_input.parquet come from the same data but train.epochs=3 vs 2" in printed
+    assert len(versions(copy, "data/08_reporting/paper_table3.parquet")) == 1  # the first run's, nothing new

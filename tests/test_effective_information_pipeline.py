@@ -49,7 +49,7 @@ def test_pipeline_writes_series_layers_report_and_per_epoch_metrics(ei_project):
 @pytest.mark.slow
 def test_the_notebook_draws_a_layers_causal_plane_path_and_the_models_layers(ei_project, monkeypatch):
     started_in = ei_project / "data" / "07_model_output"  # any folder inside the project
-    outputs = run_notebook("effective_information.ipynb", started_in, monkeypatch, NDG_LAYER_INDEX="1")
+    outputs = run_notebook("effective_information.ipynb", started_in, monkeypatch, NDG_LAYER_INDEX="1", NDG_PARAMS=TINY)
     printed = "".join(output.get("text", "") for output in outputs)
     tables = "".join(output.get("data", {}).get("text/html", "") for output in outputs)
     series = pd.read_parquet(versions(ei_project, "data/07_model_output/ei_training_series.parquet")[-1])

@@ -270,7 +270,9 @@ def test_the_notebook_shows_an_inputs_concepts_the_headlines_and_its_graph(inter
 
     project = interaction_project["project"]
     started_in = project / "data" / "08_reporting"  # any folder inside the project
-    outputs = run_notebook("interactions.ipynb", started_in, monkeypatch, NDG_SAMPLE="1")
+    outputs = run_notebook(
+        "interactions.ipynb", started_in, monkeypatch, NDG_SAMPLE="1", NDG_PARAMS=f"{SMALL_NDG},{SMALL}"
+    )
     printed = "".join(output.get("text", "") for output in outputs)
     tables = "".join(output.get("data", {}).get("text/html", "") for output in outputs)
     samples = latest(project, "data/05_model_input/interaction_samples.parquet").set_index("sample")

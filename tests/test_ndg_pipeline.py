@@ -201,9 +201,22 @@ def test_the_report_shows_this_runs_numbers(finished_project):
 def test_notebook_runs_against_the_catalog(finished_project, monkeypatch):
     project = finished_project["project"]
     started_in = project / "data" / "08_reporting"  # any folder inside the project
-    outputs = run_notebook("explore_class.ipynb", started_in, monkeypatch)
+    outputs = run_notebook("explore_class.ipynb", started_in, monkeypatch, NDG_PARAMS=SMALL)
     printed = "".join(output.get("text", "") for output in outputs)
     assert "neurons written" in printed and "sufficient" in printed
+    newest = versions(project, "data/07_model_output/dependency_graph.pkl")[-1].parent.name
+    assert f"dependency_graph: version {newest}, made with the project's parameters and {SMALL} (" in printed
+
+
+def test_notebook_refuses_a_setting_no_run_made(finished_project, monkeypatch):
+    from nbclient.exceptions import CellExecutionError
+
+    other = SMALL.replace("mine.alpha=20", "mine.alpha=30")
+    with pytest.raises(CellExecutionError) as refused:
+        run_notebook("explore_class.ipynb", finished_project["project"], monkeypatch, NDG_PARAMS=other)
+    message = refused.value.evalue
+    assert refused.value.ename == "RunRefused" and "dependency_graph" in message and "dataset_info" not in message
+    assert "mine.alpha=20.0 (this run: 30.0)" in message
 
 
 def test_bad_parameters_fail_before_anything_is_written(kedro_project):

@@ -28,16 +28,19 @@ TINY = {
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    """One default run (``kedro run`` with no --pipelines) of a tiny setting, in-process."""
+    """One default run (``kedro run`` with no --pipelines) of a tiny setting, in-process; the setting is written to
+    conf/local (it has lists, which --params cannot hold), where the notebook reads it too."""
+    import yaml
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
     project = make_project(tmp_path_factory.mktemp("timeline"))
+    (project / "conf" / "local" / "parameters.yml").write_text(yaml.safe_dump(TINY))
     here = os.getcwd()
     os.chdir(project)  # as `kedro run` does: the MLflow store and data paths resolve from the project folder
     try:
         bootstrap_project(project)
-        with KedroSession.create(project_path=project, runtime_params=TINY) as session:
+        with KedroSession.create(project_path=project) as session:
             session.run()
     finally:
         os.chdir(here)

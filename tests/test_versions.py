@@ -64,3 +64,40 @@ def test_removing_versions_deletes_only_the_folders_that_exist(tmp_path):
     doomed = save(entry, "v2", {}, pd.DataFrame({"a": [2]}), record=False)
     assert versions.remove_versions([doomed, entry / "v3"]) == [doomed]
     assert versions.versions(entry) == [kept.name]
+
+
+def partition(folder: Path, key: str, settings: dict, record: bool = True) -> Path:
+    """One parquet partition as a PartitionedDataset saves it, with its record (or without one)."""
+    file = folder / f"{key}.parquet"
+    folder.mkdir(exist_ok=True)
+    pd.DataFrame({"edges": [len(key)]}).to_parquet(file)
+    if record:
+        versions.write_partition_record(file, "control_results", settings, {"model": "m", "data": "d"})
+    return file
+
+
+def test_partitions_of_one_data_setting_must_agree_on_the_parameters_they_share(tmp_path):
+    sample, even = {"name": "mnist_sample"}, {"name": "mnist_even"}
+    trained = partition(tmp_path, "mnist_sample__trained", {"params:data": sample, "params:train": {"epochs": 20}})
+    own = {"params:data": sample, "params:train": {"epochs": 20}, "params:controls.random_model": {"seed": 7}}
+    random = partition(tmp_path, "mnist_sample__random_model", own)
+    other_data = partition(tmp_path, "mnist_even__trained", {"params:data": even, "params:train": {"epochs": 3}})
+    assert versions.partition_problems([trained, random, other_data], "FIX") == []
+    stale = partition(tmp_path, "mnist_sample__random_input", {"params:data": sample, "params:train": {"epochs": 3}})
+    (problem,) = versions.partition_problems([trained, random, stale], "FIX")
+    assert problem == (
+        "mnist_sample__trained.parquet and mnist_sample__random_input.parquet come from the same data but "
+        "train.epochs=20 vs 3. FIX"
+    )
+
+
+def test_a_partition_without_a_record_or_changed_since_saved_is_named(tmp_path):
+    settings = {"params:data": {"name": "mnist_sample"}}
+    bare = partition(tmp_path, "mnist_sample__trained", settings, record=False)
+    cut = partition(tmp_path, "mnist_sample__two_layers", settings)
+    cut.write_bytes(cut.read_bytes()[:10])
+    assert versions.partition_problems([bare, cut], "FIX") == [
+        f"{bare} has no lineage record (saved before records existed, or half-written). FIX",
+        f"{cut} is corrupt or truncated (it differs from the file saved then). FIX",
+    ]
+    assert versions.partition_files({"type": "partitions.PartitionedDataset", "path": str(tmp_path)}) == [bare, cut]

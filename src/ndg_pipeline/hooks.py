@@ -28,6 +28,10 @@ SUMMARY_PIPELINES = frozenset({"tables"})  # they summarize earlier runs: no dat
 COMBINES_MODELS = "combines_models"  # tag of nodes that join artefacts of several models on purpose
 PARAMS = "params:"
 MLFLOW_CONFIG = ["mlflow*", "mlflow*/**", "**/mlflow*"]  # where kedro-mlflow reads its configuration
+PARTITIONS_FIX = (
+    "Fix: make them again with one setting (e.g. `kedro run --pipelines=controls` with the --params you want; each "
+    "control also runs alone), or remove the stale file."
+)
 
 
 def pipeline_label(run_params: dict[str, Any]) -> str:
@@ -315,6 +319,73 @@ def out_of_step(pipeline: Pipeline, loaded: dict[str, dict[str, str]]) -> list[s
     return problems
 
 
+def entry_folder(catalog: DataCatalog, name: str) -> Path | None:
+    """Where the versions of catalog entry ``name`` lie (None: not a local versioned entry)."""
+    found = versions.local_folder(catalog.config_resolver.resolve_pattern(name) or {})
+    return versions.project_root() / found if found is not None else None
+
+
+def choose_versions(
+    catalog: DataCatalog,
+    params: RunParams,
+    names: list[str],
+    run_params: dict[str, Any],
+    pins: dict[str, str] | None = None,
+    save_version: str | None = None,
+) -> tuple[dict[str, lineage.Lineage], list[str]]:
+    """Point ``catalog`` at the newest version of each versioned entry in ``names`` made with ``params`` (``pins``
+    kept) and check its files against its record; the lineage of each version chosen (with its ``version``), and
+    the problems: entries with no such version, files changed since they were saved."""
+    every = all_pipelines()
+    pins = pins or {}
+    problems: list[str] = []
+    missing: dict[str, tuple[str, str]] = {}
+    loaded: dict[str, lineage.Lineage] = {}
+    for name in names:
+        folder = entry_folder(catalog, name)
+        if folder is None:
+            files = versions.partition_files(catalog.config_resolver.resolve_pattern(name) or {})
+            problems += [f"{name}: {problem}" for problem in versions.partition_problems(files, PARTITIONS_FIX)]
+            continue
+        wanted = run_settings(params, name)
+        version = pins.get(name) or versions.choose(folder, wanted)
+        if version is None:
+            missing[name] = (missing_version(folder, wanted), rebuild_command(every, name, run_params))
+            continue
+        if name not in pins:
+            pin(catalog, name, Version(version, save_version))
+        record = versions.read_record(folder / version)
+        if record is None:
+            continue
+        changed = versions.changed_files(folder / version, record)
+        if changed:
+            problems.append(
+                f"{name} (version {version}): {folder / version / changed[0]} is corrupt or truncated (it "
+                f"differs from the file saved then). Rebuild it: {rebuild_command(every, name, run_params)}"
+            )
+        loaded[name] = {**record.get("lineage", {}), "version": version}
+    return loaded, missing_versions(missing) + problems
+
+
+def load_setting(catalog: DataCatalog, context: KedroContext, names: list[str], setting: str = "") -> None:
+    """For a notebook: point ``catalog`` at the newest version of each entry in ``names`` made with the project's
+    parameters plus ``setting`` (``--params`` text, the one given to ``%reload_kedro``), as a run would load them,
+    and print which version and fingerprints each is; refuse, as a run does, when one has no such version."""
+    params = validate(context.config_loader["parameters"])
+    overrides = dict(item.split("=", 1) for item in setting.split(",") if item)
+    run_params = {"pipeline_names": ["notebook"], "env": context.env, "runtime_params": overrides}
+    loaded, problems = choose_versions(catalog, params, names, run_params)
+    made_with = f"the project's parameters and {setting}" if setting else "the project's parameters"
+    if problems:
+        raise RunRefused(
+            f"this notebook would load saved versions not made with {made_with}:\n"
+            + "\n".join(f"  {problem}" for problem in problems)
+        )
+    for name, found in loaded.items():
+        fingerprints = f" ({lineage_text(found)})" if lineage_text(found) else ""
+        print(f"{name}: version {found['version']}, made with {made_with}{fingerprints}")
+
+
 class Lineage:
     """Chooses, records and checks what a run loads and saves (``ndg_pipeline.versions``).
 
@@ -346,11 +417,7 @@ class Lineage:
 
     def folder(self, name: str) -> Path | None:
         """Where the versions of catalog entry ``name`` lie (None: not a local versioned entry)."""
-        if self.catalog is None:
-            return None
-        config = self.catalog.config_resolver.resolve_pattern(name) or {}
-        found = versions.local_folder(config)
-        return versions.project_root() / found if found is not None else None
+        return entry_folder(self.catalog, name) if self.catalog is not None else None
 
     def _version(self, name: str) -> str:
         dataset = self.catalog.get(name) if self.catalog is not None else None
@@ -364,32 +431,10 @@ class Lineage:
         params = self.setup.params
         if params is None:
             return
-        every = all_pipelines()
-        problems: list[str] = []
-        missing: dict[str, tuple[str, str]] = {}
-        loaded: dict[str, lineage.Lineage] = {}
-        for name in sorted(pipeline.inputs()):
-            folder = self.folder(name)
-            if folder is None:
-                continue
-            wanted = run_settings(params, name)
-            version = self.pins.get(name) or versions.choose(folder, wanted)
-            if version is None:
-                missing[name] = (missing_version(folder, wanted), rebuild_command(every, name, run_params))
-                continue
-            if name not in self.pins:
-                pin(catalog, name, Version(version, self.save_version))
-            record = versions.read_record(folder / version)
-            if record is None:
-                continue
-            changed = versions.changed_files(folder / version, record)
-            if changed:
-                problems.append(
-                    f"{name} (version {version}): {folder / version / changed[0]} is corrupt or truncated (it "
-                    f"differs from the file saved then). Rebuild it: {rebuild_command(every, name, run_params)}"
-                )
-            loaded[name] = {**record.get("lineage", {}), "version": version}
-        problems = missing_versions(missing) + problems + out_of_step(pipeline, loaded)
+        loaded, problems = choose_versions(
+            catalog, params, sorted(pipeline.inputs()), run_params, self.pins, self.save_version
+        )
+        problems += out_of_step(pipeline, loaded)
         if problems:
             raise RunRefused(
                 f"this run ({pipeline_label(run_params)}) would load saved versions it cannot use:\n"
@@ -442,15 +487,23 @@ class Lineage:
         self.busy = ("saving", dataset_name, node)
 
     @hook_impl(tryfirst=True)
-    def after_dataset_saved(self, dataset_name: str, node: Node) -> None:
+    def after_dataset_saved(self, dataset_name: str, data: Any, node: Node) -> None:
         self.busy = None
         folder = self.folder(dataset_name)
         params = self.setup.params
-        if folder is None or self.save_version is None or params is None:
+        if params is None or self.catalog is None:
             return
-        version = folder / self.save_version
         wanted = run_settings(params, dataset_name)
-        versions.write_record(version, dataset_name, wanted, self.made.get(node.name, {}))
+        made = self.made.get(node.name, {})
+        if folder is None:
+            config = self.catalog.config_resolver.resolve_pattern(dataset_name) or {}
+            if versions.partition_files(config) and isinstance(data, dict):
+                for key in data:
+                    versions.write_partition_record(versions.partition_file(config, key), dataset_name, wanted, made)
+            return
+        if self.save_version is None:
+            return
+        versions.write_record(folder / self.save_version, dataset_name, wanted, made)
         self.unsaved.get(node.name, set()).discard(dataset_name)
 
     @hook_impl

@@ -69,39 +69,103 @@ def versions(folder: Path) -> list[str]:
     return sorted((path.parent.name for path in folder.glob(f"*/{folder.name}")), reverse=True)
 
 
+def digest(path: Path) -> str:
+    """sha256 of one file."""
+    found = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            found.update(block)
+    return found.hexdigest()
+
+
 def checksums(folder: Path) -> dict[str, str]:
     """sha256 of every file under one version's folder (the record excluded), by path relative to it."""
-    found = {}
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.name != RECORD and not path.name.startswith(f".{RECORD}"):
-            digest = hashlib.sha256()
-            with path.open("rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-            found[path.relative_to(folder).as_posix()] = digest.hexdigest()
-    return found
+    return {
+        path.relative_to(folder).as_posix(): digest(path)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name != RECORD and not path.name.startswith(f".{RECORD}")
+    }
+
+
+def store_record(path: Path, record: Mapping[str, Any]) -> None:
+    """Write a record to ``path`` atomically: a record always describes whole files."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(record, indent=1, sort_keys=True, default=str))
+    os.replace(partial, path)
 
 
 def write_record(folder: Path, entry: str, settings: Mapping[str, Any], lineage: Mapping[str, str]) -> None:
-    """Write the record of the version saved in ``folder`` (atomically: a record always describes whole files)."""
+    """Write the record of the version saved in ``folder``."""
     record = {"entry": entry, "settings": dict(settings), "lineage": dict(lineage), "files": checksums(folder)}
-    partial = folder / f".{RECORD}.partial"
-    partial.write_text(json.dumps(record, indent=1, sort_keys=True, default=str))
-    os.replace(partial, folder / RECORD)
+    store_record(folder / RECORD, record)
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    """A record read from ``path`` (None when there is none or it cannot be read)."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def read_record(folder: Path) -> dict[str, Any] | None:
     """The record of one version (None when it has none or it cannot be read)."""
-    try:
-        return json.loads((folder / RECORD).read_text())
-    except (OSError, ValueError):
-        return None
+    return read_json(folder / RECORD)
 
 
 def changed_files(folder: Path, record: Mapping[str, Any]) -> list[str]:
     """Files of a version that are missing or differ from the checksums its record took when it was saved."""
     now = checksums(folder)
     return [name for name, digest in record.get("files", {}).items() if now.get(name) != digest]
+
+
+def partition_files(config: Mapping[str, Any]) -> list[Path]:
+    """The partition files of a local PartitionedDataset entry, sorted (none for any other entry)."""
+    path, suffix = config.get("path"), config.get("filename_suffix", "")
+    if "PartitionedDataset" not in str(config.get("type", "")) or not path or "://" in str(path):
+        return []
+    return sorted(file for file in (project_root() / path).glob(f"*{suffix}") if not file.name.endswith(RECORD))
+
+
+def partition_file(config: Mapping[str, Any], key: str) -> Path:
+    """The file partition ``key`` of a local PartitionedDataset entry is saved to."""
+    return project_root() / config["path"] / f"{key}{config.get('filename_suffix', '')}"
+
+
+def partition_record(file: Path) -> Path:
+    """Where the record of one partition file lies: ``<file>.lineage.json`` beside it (Kedro's ``.parquet``
+    suffix filter keeps it out of the partitions)."""
+    return file.with_name(f"{file.name}.{RECORD}")
+
+
+def write_partition_record(file: Path, entry: str, settings: Mapping[str, Any], lineage: Mapping[str, str]) -> None:
+    """Write the record of one partition file a run saved: its parameters, fingerprints and checksum."""
+    record = {"entry": entry, "settings": dict(settings), "lineage": dict(lineage), "files": {file.name: digest(file)}}
+    store_record(partition_record(file), record)
+
+
+def partition_problems(files: Iterable[Path], rebuild: str) -> list[str]:
+    """Why the partitions ``files`` cannot be read together: one without a record or changed since it was saved,
+    or partitions made from the same data that disagree on another parameter they share (``rebuild``: the fix)."""
+    problems, by_data = [], {}
+    for file in files:
+        record = read_json(partition_record(file))
+        if record is None:
+            problems.append(f"{file} has no lineage record (saved before records existed, or half-written). {rebuild}")
+        elif record.get("files", {}).get(file.name) != digest(file):
+            problems.append(f"{file} is corrupt or truncated (it differs from the file saved then). {rebuild}")
+        else:
+            data = json.dumps(record["settings"].get(f"{PARAMS}data"), sort_keys=True)
+            by_data.setdefault(data, []).append((file, record["settings"]))
+    for group in by_data.values():
+        (first, settings), *others = group
+        for file, other in others:
+            shared = {key: value for key, value in other.items() if key in settings}
+            diff = differences({key: settings[key] for key in shared}, shared)
+            if diff:
+                made = ", ".join(f"{key}={old!r} vs {new!r}" for key, (old, new) in list(diff.items())[:3])
+                problems.append(f"{first.name} and {file.name} come from the same data but {made}. {rebuild}")
+    return problems
 
 
 def differences(made: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
