@@ -5,7 +5,7 @@ import importlib
 
 from kedro.pipeline import Pipeline
 
-PACKAGES = ("ndg", "controls", "tables", "interactions", "effective_information", "timeline")
+PACKAGES = ("ndg", "controls", "tables", "interactions", "effective_information", "timeline", "study")
 DEFAULT = ("ndg", "interactions", "effective_information", "timeline")
 
 

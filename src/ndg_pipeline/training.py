@@ -18,7 +18,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ndg_pipeline.batches import iterate, loader, logits_of, to_device
-from ndg_pipeline.data.splits import Split
+from ndg_pipeline.config import TrainParams
+from ndg_pipeline.data.splits import DatasetSplits, Split
 
 
 def seed_everything(seed: int) -> None:
@@ -119,3 +120,41 @@ def train_classifier(
         if after_epoch is not None:
             after_epoch(epoch, model)
     return model.cpu().eval(), history
+
+
+def train_with_checkpoints(
+    splits: DatasetSplits, model: dict[str, Any], train: TrainParams
+) -> tuple[nn.Module, list[dict[str, Any]], dict[int, nn.Module]]:
+    """Build ``model`` (an architecture's parameters) for the splits' classes from ``train.seed`` and train it with
+    ``train``; return it, one history row per epoch, and copies of it at ``train.checkpoint_epochs()`` (CPU, eval
+    mode; the last one is the trained model)."""
+    import copy
+
+    from ndg_pipeline.device import resolve_device
+    from ndg_pipeline.models import build_model
+
+    kept = train.checkpoint_epochs()
+    checkpoints: dict[int, nn.Module] = {}
+
+    def keep(epoch: int, network: nn.Module) -> None:
+        if epoch in kept:
+            checkpoints[epoch] = copy.deepcopy(network).cpu().eval()
+
+    network = build_model({**model, "num_classes": splits.num_classes}, seed=train.seed)
+    network, history = train_classifier(
+        network,
+        splits.train,
+        splits.test,
+        epochs=train.epochs,
+        batch_size=train.batch_size,
+        learning_rate=train.learning_rate,
+        weight_decay=train.weight_decay,
+        seed=train.seed,
+        device=resolve_device(train.device),
+        warmup_ratio=train.warmup_ratio,
+        schedule=train.schedule,
+        accumulation_steps=train.accumulation_steps,
+        mixed_precision=train.mixed_precision,
+        after_epoch=keep,
+    )
+    return network, history, checkpoints

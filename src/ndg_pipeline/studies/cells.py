@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from ndg_pipeline.config import RunParams, TrainParams, validate
+import pandas as pd
+
+from ndg_pipeline.config import RunParams, StudyParams, TrainParams, validate
 
 
 def with_overrides(params: dict[str, Any], overrides: dict[str, Any]) -> RunParams:
@@ -24,3 +28,50 @@ def with_overrides(params: dict[str, Any], overrides: dict[str, Any]) -> RunPara
         level[last] = value
     cell["controls"] = {"two_models": {"seed": TrainParams.model_validate(cell.get("train", {})).seed + 1}}
     return validate(cell)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One (variant, seed) of a study, with the overrides that make its run; ``index`` orders cells and names its
+    task on a cluster."""
+
+    index: int
+    variant: str
+    seed: int
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+def plan_cells(study: StudyParams, params: dict[str, Any]) -> list[Cell]:
+    """Every cell of the chosen study and preset, each checked to give a valid run before any is trained."""
+    if not study.studies:
+        raise ValueError("study.studies is empty; define a study in conf/base/parameters_study.yml")
+    cells = [Cell(index, *cell) for index, cell in enumerate(study.cells())]
+    for cell in cells:
+        with_overrides(params, cell.overrides)
+    return cells
+
+
+def run_cell(cell: Cell, params: dict[str, Any], lenses: Sequence[str]) -> pd.DataFrame:
+    """Train and measure one cell (in this process or as a task on a Dask worker); rows tagged with its variant
+    and seed."""
+    from ndg_pipeline.studies.measure import measure_cell
+
+    rows = measure_cell(with_overrides(params, cell.overrides), lenses)
+    return rows.assign(variant=cell.variant, seed=cell.seed)[["variant", "seed", *rows.columns]]
+
+
+def run_cells(
+    cells: Sequence[Cell],
+    params: dict[str, Any],
+    lenses: Sequence[str],
+    cluster: str | None,
+    workers: int = 2,
+    retries: int = 2,
+) -> pd.DataFrame:
+    """Every cell, in this process (``cluster`` None) or as independent tasks on a Dask cluster; the same rows
+    either way, in cell order."""
+    from ndg_pipeline.ndg.sharding import executor
+
+    with executor(cluster, workers, retries) as run:
+        frames = run.map(run_cell, cells, "study-cell", params=params, lenses=list(lenses))
+    return pd.concat(frames, ignore_index=True)

@@ -57,36 +57,9 @@ def train_model(
 ) -> tuple[Model, pd.DataFrame, MetricHistory, dict[int, Model]]:
     """Train the configured model; return it, its per-epoch history, that history as MLflow metrics, and the
     checkpoints at ``train.checkpoint_epochs()`` (the last one is the trained model)."""
-    import copy
+    from ndg_pipeline.training import train_with_checkpoints
 
-    from ndg_pipeline.device import resolve_device
-    from ndg_pipeline.models import build_model
-    from ndg_pipeline.training import train_classifier
-
-    kept = train.checkpoint_epochs()
-    checkpoints: dict[int, Model] = {}
-
-    def keep(epoch: int, network: Model) -> None:
-        if epoch in kept:
-            checkpoints[epoch] = copy.deepcopy(network).cpu().eval()
-
-    network = build_model({**model.model_dump(), "num_classes": splits.num_classes}, seed=train.seed)
-    network, history = train_classifier(
-        network,
-        splits.train,
-        splits.test,
-        epochs=train.epochs,
-        batch_size=train.batch_size,
-        learning_rate=train.learning_rate,
-        weight_decay=train.weight_decay,
-        seed=train.seed,
-        device=resolve_device(train.device),
-        warmup_ratio=train.warmup_ratio,
-        schedule=train.schedule,
-        accumulation_steps=train.accumulation_steps,
-        mixed_precision=train.mixed_precision,
-        after_epoch=keep,
-    )
+    network, history, checkpoints = train_with_checkpoints(splits, model.model_dump(), train)
     frame = pd.DataFrame(history)
     return network, frame, metric_history(frame, "epoch", ("loss", "train_accuracy", "test_accuracy")), checkpoints
 
