@@ -14,8 +14,8 @@ from ndg_pipeline.config import RunParams, StudyParams, TrainParams, validate
 
 def with_overrides(params: dict[str, Any], overrides: dict[str, Any]) -> RunParams:
     """``params`` (the run's nested parameters) with each dotted override set, validated. The ``study`` and
-    ``controls`` groups are dropped (a cell runs no control; only the second model's seed is set apart from the
-    cell's, as every run needs).
+    ``controls`` groups are dropped (a cell runs no control), and the seeds of second models (controls, the
+    interaction lens's γ) are set apart from the cell's seed, as every run needs.
     An override naming no parameter is refused like a typo on the command line, with the closest known names."""
     cell = copy.deepcopy({key: value for key, value in params.items() if key not in ("study", "controls")})
     for dotted, value in overrides.items():
@@ -26,7 +26,9 @@ def with_overrides(params: dict[str, Any], overrides: dict[str, Any]) -> RunPara
             if not isinstance(level, dict):
                 raise ValueError(f"study override {dotted!r}: {part!r} is a value, not a parameter group")
         level[last] = value
-    cell["controls"] = {"two_models": {"seed": TrainParams.model_validate(cell.get("train", {})).seed + 1}}
+    other = TrainParams.model_validate(cell.get("train", {})).seed + 1
+    cell["controls"] = {"two_models": {"seed": other}}
+    cell.setdefault("interactions", {}).setdefault("second_model", {})["seed"] = other
     return validate(cell)
 
 
@@ -52,11 +54,12 @@ def plan_cells(study: StudyParams, params: dict[str, Any]) -> list[Cell]:
 
 
 def run_cell(cell: Cell, params: dict[str, Any], lenses: Sequence[str]) -> pd.DataFrame:
-    """Train and measure one cell (in this process or as a task on a Dask worker); rows tagged with its variant
-    and seed."""
+    """Train and measure one cell (in this process or as a task on a Dask worker) in this process, with its own
+    shard folder (cells may run at once); rows tagged with its variant and seed."""
     from ndg_pipeline.studies.measure import measure_cell
 
-    rows = measure_cell(with_overrides(params, cell.overrides), lenses)
+    own = {"scale.cluster": None, "scale.store": f"{params['scale']['store']}/study/cell_{cell.index:03d}"}
+    rows = measure_cell(with_overrides(params, {**cell.overrides, **own}), lenses)
     return rows.assign(variant=cell.variant, seed=cell.seed)[["variant", "seed", *rows.columns]]
 
 

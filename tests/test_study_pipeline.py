@@ -1,0 +1,105 @@
+"""A study end to end through the real CLI, catalog and MLflow store, and its cells on a real Dask LocalCluster."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import make_project, mlflow_runs, run_kedro, versions
+
+LENSES = ["ndg", "interactions", "effective_information"]
+TINY = {
+    "mine": {"alpha": 5},
+    "interactions": {"timeline_per_class": 1, "split": {"iterations": 200}},
+    "effective_information": {"model_layers": {"samples": 1000, "sensitivity_samples": 100, "range_inputs": 64}},
+    "study": {
+        "lenses": LENSES,
+        "presets": {
+            "tiny": {"seeds": [0, 1], "overrides": {"data.limit": 120, "train.epochs": 1, "train.checkpoints": [1]}}
+        },
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """The memorisation study at a tiny preset (written to conf/local: presets are nested, --params cannot hold
+    them), run once with the real ``kedro`` command."""
+    project = make_project(tmp_path_factory.mktemp("study"))
+    (project / "conf" / "local" / "parameters.yml").write_text(yaml.safe_dump(TINY))
+    run_kedro(project, "run", "--pipelines=study", "--params", "study.name=memorization,study.preset=tiny")
+    return project
+
+
+def latest(project, relative: str) -> pd.DataFrame:
+    return pd.read_parquet(versions(project, relative)[-1])
+
+
+@pytest.mark.slow
+def test_every_cell_is_measured_by_every_lens_at_every_epoch_with_its_null(project):
+    runs = latest(project, "data/07_model_output/study_runs.parquet")
+    cells = runs[["variant", "seed"]].drop_duplicates()
+    assert sorted(map(tuple, cells.to_numpy())) == [
+        ("shuffled_labels", 0),
+        ("shuffled_labels", 1),
+        ("true_labels", 0),
+        ("true_labels", 1),
+    ]
+    assert set(runs["epoch"]) == {0, 1}  # the untrained network is always measured: it is the null
+    assert set(runs["lens"]) == {"training", *LENSES}
+    untrained = runs[runs["epoch"] == 0]
+    not_aligned = ~untrained["metric"].str.endswith(".aligned")
+    assert (untrained.loc[not_aligned, "null"].fillna(-1) == untrained.loc[not_aligned, "value"].fillna(-1)).all()
+    aligned = runs[runs["metric"].str.endswith(".aligned")]
+    assert aligned["null"].notna().all()  # the random-set baseline
+
+
+@pytest.mark.slow
+def test_summary_contrasts_and_answers_follow_from_the_runs(project):
+    runs = latest(project, "data/07_model_output/study_runs.parquet")
+    summary = latest(project, "data/08_reporting/study_summary.parquet")
+    contrasts = latest(project, "data/08_reporting/study_contrasts.parquet")
+    answers = latest(project, "data/08_reporting/study_answers.parquet")
+    converged = runs[runs["converged"]]
+    one = summary[
+        (summary["variant"] == "true_labels") & (summary["metric"] == "test_accuracy") & (summary["epoch"] == 1)
+    ].iloc[0]
+    expected = converged[
+        (converged["variant"] == "true_labels") & (converged["metric"] == "test_accuracy") & (converged["epoch"] == 1)
+    ]["value"]
+    assert one["seeds"] == 2 and one["mean"] == pytest.approx(expected.mean())
+    assert set(contrasts["variant"]) == {"shuffled_labels"} and set(contrasts["baseline"]) == {"true_labels"}
+    assert len(answers) == len(contrasts[contrasts["epoch"] == 1])
+    page = (versions(project, "data/08_reporting/study.html")[-1]).read_text()
+    assert page.index("Answers") < page.index("<img")
+    assert all(sentence.replace("'", "&#39;") in page for sentence in answers["answer"].head(3))
+
+
+@pytest.mark.slow
+def test_the_study_run_has_a_child_run_per_cell_in_mlflow(project):
+    runs = mlflow_runs(project)
+    parents = runs[runs["tags.mlflow.parentRunId"].isna()]
+    children = runs[runs["tags.mlflow.parentRunId"].notna()]
+    assert len(parents) == 1 and len(children) == 4
+    assert set(children["tags.mlflow.parentRunId"]) == set(parents["run_id"])
+    assert set(children["tags.variant"]) == {"true_labels", "shuffled_labels"}
+    assert children["metrics.training.train_accuracy"].notna().all()
+
+
+@pytest.mark.slow
+def test_cells_on_a_local_cluster_give_the_same_rows_as_in_process(tmp_path, monkeypatch):
+    from ndg_pipeline.config import RunParams
+    from ndg_pipeline.ndg.sharding import close_clients
+    from ndg_pipeline.studies.cells import Cell, run_cells
+
+    monkeypatch.chdir(tmp_path)  # the cells' shard folders are relative to the working folder
+    base = RunParams().model_dump(mode="json")
+    tiny = {"data.limit": 80, "train.epochs": 1, "train.checkpoints": [1], "mine.alpha": 5}
+    cells = [Cell(0, "plain", 0, tiny), Cell(1, "shuffled", 0, {**tiny, "data.shuffle_labels": True})]
+    here = run_cells(cells, base, ["ndg"], None)
+    try:
+        there = run_cells(cells, base, ["ndg"], "local", workers=2)
+    finally:
+        close_clients()
+    pd.testing.assert_frame_equal(here, there)
+    assert set(here["variant"]) == {"plain", "shuffled"}
