@@ -66,3 +66,16 @@ def test_a_study_needs_its_baseline_among_two_or_more_variants():
         StudyParams.model_validate(
             {"studies": {"s": {"question": "?", "baseline": "b", "variants": {"x": {}, "y": {}}}}, "name": "s"}
         )
+
+
+def test_every_shipped_cell_plans_and_a_layer_its_network_lacks_is_refused_before_training():
+    from ndg_pipeline.studies.cells import plan_cells
+
+    base = RunParams().model_dump(mode="json")
+    for name in ("dropout", "memorization", "depth"):
+        assert len(plan_cells(_shipped().model_copy(update={"name": name}), base)) == 6
+    broken = _shipped().model_dump()
+    broken["studies"]["depth"]["variants"]["deep"]["record.layers"] = {"latent": "hidden.5.activation"}
+    study = StudyParams.model_validate(broken | {"name": "depth"})
+    with pytest.raises(RunRefused, match=r"variant 'deep': layer 'latent'.*hidden\.5\.activation"):
+        plan_cells(study, base)

@@ -15,11 +15,12 @@ Overrides = dict[str, Any]  # dotted parameter name → value, e.g. {"model.drop
 
 
 class StudyDefinition(Params):
-    """One question: overrides shared by every variant, and each variant's own overrides."""
+    """One question: overrides shared by every variant (and per preset), and each variant's own overrides."""
 
     question: str
     baseline: str
     shared: Overrides = Field(default_factory=dict)
+    presets: dict[str, Overrides] = Field(default_factory=dict)
     variants: dict[str, Overrides]
 
     @model_validator(mode="after")
@@ -58,10 +59,11 @@ class StudyParams(Params):
 
     def cells(self) -> list[tuple[str, int, Overrides]]:
         """(variant, seed, overrides) of every cell of the chosen study at the chosen preset: the preset's
-        overrides, then the study's shared ones, then the variant's (later ones win)."""
+        overrides, the study's shared ones, the study's own for this preset, then the variant's (later ones win)."""
         study, preset = self.studies[self.name], self.presets[self.preset]
+        common = {**preset.overrides, **study.shared, **study.presets.get(self.preset, {})}
         return [
-            (variant, seed, {**preset.overrides, **study.shared, **overrides, "train.seed": seed})
+            (variant, seed, {**common, **overrides, "train.seed": seed})
             for variant, overrides in study.variants.items()
             for seed in preset.seeds
         ]

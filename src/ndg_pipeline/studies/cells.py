@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from ndg_pipeline.config import RunParams, StudyParams, TrainParams, validate
+from ndg_pipeline.errors import RunRefused
 
 
 def with_overrides(params: dict[str, Any], overrides: dict[str, Any]) -> RunParams:
@@ -44,12 +45,20 @@ class Cell:
 
 
 def plan_cells(study: StudyParams, params: dict[str, Any]) -> list[Cell]:
-    """Every cell of the chosen study and preset, each checked to give a valid run before any is trained."""
+    """Every cell of the chosen study and preset, each checked before any is trained: valid parameters, and
+    recorded layers its network has."""
     if not study.studies:
         raise ValueError("study.studies is empty; define a study in conf/base/parameters_study.yml")
+    from ndg_pipeline.models import untrained_modules
+    from ndg_pipeline.probe import check_sites
+
     cells = [Cell(index, *cell) for index, cell in enumerate(study.cells())]
     for cell in cells:
-        with_overrides(params, cell.overrides)
+        run = with_overrides(params, cell.overrides)
+        try:
+            check_sites(untrained_modules(run.model.root), run.record.layers)
+        except ValueError as error:
+            raise RunRefused(f"study {study.name!r}, variant {cell.variant!r}: {error}") from error
     return cells
 
 
