@@ -91,13 +91,13 @@ def _interactions(checkpoints: dict[int, Any], splits: Any, params: RunParams) -
 def _effective_information(checkpoints: dict[int, Any], splits: Any, params: RunParams) -> list[dict]:
     """EI_parts and sensitivity of the chosen Linear layers (``effective_information.model_layers``), each with
     its convergence check."""
-    from ndg_pipeline.effective_information import measure_model, measurement
+    from ndg_pipeline.effective_information.experiments import measure_model
 
     chosen = params.effective_information.model_layers
-    settings = measurement(params.effective_information)
+    settings = params.effective_information.model_measurement()
     rows = []
     for epoch, model in checkpoints.items():
-        layers = measure_model(model, chosen.layers, settings, splits.train, chosen.range_inputs)
+        layers = measure_model(model, chosen.layers, settings, splits.train, chosen.range_inputs, dataset=splits.name)
         rows += [
             _row(
                 epoch,
