@@ -234,13 +234,13 @@ def concepts_class_table(per_class: pd.DataFrame) -> Table:
         )
         for row in per_class.to_dict("records")
     ]
-    on = ["concepts for", "concepts against", "whole input", "baseline"]
+    on = ["for", "against", "whole", "baseline"]  # % on: the concepts of each sign alone, the whole input, none
     columns = ["class", "samples", "for (I > 0)", "against (I < 0)", "in graph", *on, "in graph", *on]
     groups = [
         ("", 2),
         ("top concepts", 2),
         ("sufficient neurons (n → class): count, % on", 5),
-        ("necessary neurons (class → n)", 5),
+        ("necessary neurons (class → n): count, % on", 5),
     ]
     return Table(columns, rows, groups)
 
