@@ -76,7 +76,8 @@ def _convergence(frame: pd.DataFrame) -> dict[str, str]:
     for measure in ("ei", "ei_parts", "sensitivity"):
         share = frame[f"{measure}_converged"].mean()
         change = frame[f"{measure}_change"].max()
-        result[measure] = f"{100 * share:.0f} % converged (largest N/2 → N change {change:.3f} bits)"
+        largest = "no value to compare" if pd.isna(change) else f"largest N/2 → N change {change:.3f} bits"
+        result[measure] = f"{100 * share:.0f} % converged ({largest})"
     return result
 
 
