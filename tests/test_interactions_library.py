@@ -28,6 +28,7 @@ from ndg_pipeline.interactions import (
     learn_baseline,
     log_odds,
     modelwise_transferability,
+    normalized_strengths,
     or_interactions,
     or_inverse,
     or_transpose,
@@ -540,6 +541,27 @@ def test_metrics_on_hand_worked_cases():
     assert table.concepts.tolist() == [0, 2] and np.isnan(table.discrimination.iloc[0])
     assert overall == pytest.approx((1.0 * 1.0 + (2 / 3) * 0.5) / (1 + 2 / 3))
     assert list(itertools.chain(table.frequency_low)) == [0.0, 0.5]
+
+
+def test_strengths_are_divided_by_each_samples_peak_and_a_zero_sample_stays_zero():
+    # By hand: |I| / max|I| sorted down; a peak below 1 still divides; an all-zero sample has no peak to divide by.
+    concepts = np.array([[0.5, -0.25, 0.0], [0.0, 0.0, 0.0], [-3.0, 1.0, 2.0]])
+    expected = [[1.0, 0.5, 0.0], [0.0, 0.0, 0.0], [1.0, 2 / 3, 1 / 3]]
+    np.testing.assert_allclose(normalized_strengths(concepts), expected)
+    np.testing.assert_allclose(sparsity_curve(concepts), np.mean(expected, axis=0))
+
+
+def test_transferability_by_hand_with_two_thresholds():
+    # Model 1 salient at 0.05: {0, 1, 2}, at 0.3: {0}; model 2 salient at 0.05: {0, 2}, at 0.5: {0}.
+    first, second = np.array([[10.0, 2.0, 1.0, 0.0]]), np.array([[10.0, 0.0, 1.0, 0.0]])
+    table = modelwise_transferability(first, second, thresholds=(0.05, 0.3))
+    assert table.threshold.tolist() == [0.05, 0.3]
+    np.testing.assert_allclose(table.transferability, [2 / 3, 1.0])
+    np.testing.assert_allclose(table.random_baseline, [2 / 4, 2 / 4])
+    strict = modelwise_transferability(first, second, thresholds=(0.05, 0.3), second_threshold=0.5)
+    np.testing.assert_allclose(strict.transferability, [1 / 3, 1.0])
+    np.testing.assert_allclose(strict.random_baseline, [1 / 4, 1 / 4])
+    assert salient_ratio(first) == 3 / 4  # the default threshold is 0.05
 
 
 def class_of_inputs(rng, inputs=60, concepts=256, planted=(3, 17, 40, 99, 200), planted_share=0.9):
