@@ -534,6 +534,7 @@ def test_metrics_on_hand_worked_cases():
     assert salient_ratio(concepts, 0.05) == pytest.approx((2 + 3) / 8)
     rho = samplewise_transferability(concepts, k_max=3, threshold=0.1)
     np.testing.assert_allclose(rho, [0.5, (1.0 + 0.5) / 2, 1.0])  # dictionary: concept 1 (in both), then 0, 2
+    np.testing.assert_allclose(samplewise_transferability(concepts), [0.5, 0.75] + [1.0] * 48)  # k ≤ 50, τ = 0.1
     same = modelwise_transferability(concepts, concepts, thresholds=(0.05, 0.3))
     assert same.transferability.tolist() == [1.0, 1.0]
     assert same.random_baseline.iloc[0] == pytest.approx((2 / 4 + 3 / 4) / 2)
