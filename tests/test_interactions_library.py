@@ -565,6 +565,16 @@ def test_transferability_by_hand_with_two_thresholds():
     assert salient_ratio(first) == 3 / 4  # the default threshold is 0.05
 
 
+def test_discrimination_bins_are_half_open_and_a_salient_zero_has_no_sign():
+    # Five samples: concept 0 salient and positive in all (α = 1), concept 1 in two (α = 0.4, on a bin edge).
+    concepts = np.array([[1.0, 1.0], [1.0, 1.0], [1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])
+    table, overall = discrimination_power(concepts)  # the default: 5 bins of α
+    assert table.concepts.tolist() == [0, 1, 0, 0, 1]  # α = 0.4 lies in (0.2, 0.4] only
+    assert overall == 1.0
+    table, _ = discrimination_power(np.array([[1.0, 0.0]]), threshold=0.0, bins=1)
+    assert table.concepts.tolist() == [1]  # at τ = 0 the zero is salient, but neither positive nor negative
+
+
 def class_of_inputs(rng, inputs=60, concepts=256, planted=(3, 17, 40, 99, 200), planted_share=0.9):
     """Concept vectors of one class: ``planted`` concepts strong with a fixed sign in most inputs (transferable),
     plus each input's own noise concepts at random identities and signs."""
