@@ -636,6 +636,24 @@ def test_nulls_keep_each_inputs_strengths_and_intervals_resample_inputs():
     assert not matches_null((0.2, 0.4), (0.41, 0.5)) and not matches_null((0.2, 0.4), (0.1, 0.19))
     with pytest.raises(ValueError, match="level"):
         interval_over_inputs(rho_of, groups, level=1.0)
+    with pytest.raises(ValueError, match="level"):
+        interval_over_inputs(rho_of, groups, level=0.0)
+
+
+def test_jackknife_halves_keep_the_larger_half_of_every_group_and_one_deleted_input_counts():
+    sizes = []
+
+    def sizes_seen(groups: list[np.ndarray]) -> float:
+        sizes.append([len(g) for g in groups])
+        return float(np.mean(np.concatenate(groups)))
+
+    groups = [np.arange(5.0), np.arange(4.0)]
+    first = interval_over_inputs(sizes_seen, groups, draws=20)
+    assert sizes[0] == [5, 4] and all(kept == [3, 2] for kept in sizes[1:])  # ⌈n/2⌉ of each group, 20 halves
+    assert interval_over_inputs(sizes_seen, groups, draws=20) == first  # seeded: the same halves again
+    # Three inputs, one deleted per half: the halves' means differ, so the interval has a width.
+    low, high = interval_over_inputs(lambda g: float(np.mean(g[0])), [np.array([0.0, 1.0, 5.0])], draws=50)
+    assert low < 2.0 < high
 
 
 def test_cover_shares_per_input_by_hand():
