@@ -127,6 +127,10 @@ def test_inverses_efficiency_and_batches():
     assert and_interactions(rows).dtype == np.float64 and rows.base is None  # input untouched
     with pytest.raises(ValueError, match="2\\^n values"):
         and_interactions(np.zeros(12))
+    # One set function as a 1-D torch tensor: reversed along its only axis, like the numpy row.
+    single = torch.from_numpy(rows[1])
+    np.testing.assert_allclose(or_interactions(single).numpy(), or_interactions(rows[1]), atol=0)
+    np.testing.assert_allclose(or_inverse(or_interactions(single)).numpy(), rows[1], atol=1e-12)
 
 
 def test_transposes_are_the_gradients_of_the_torch_transforms():
