@@ -131,6 +131,12 @@ def test_inverses_efficiency_and_batches():
     single = torch.from_numpy(rows[1])
     np.testing.assert_allclose(or_interactions(single).numpy(), or_interactions(rows[1]), atol=0)
     np.testing.assert_allclose(or_inverse(or_interactions(single)).numpy(), rows[1], atol=1e-12)
+    # Integer and float32 inputs come back in float64 (the module's promise), with the brute-force values.
+    counts = np.arange(16) ** 2
+    for transform in (and_interactions, or_interactions, and_inverse, or_inverse):
+        assert transform(counts).dtype == np.float64
+        assert transform(torch.from_numpy(counts).float()).dtype == torch.float64
+    np.testing.assert_allclose(and_interactions(counts), brute_and(counts.astype(np.float64)), atol=1e-9)
 
 
 def test_transposes_are_the_gradients_of_the_torch_transforms():
