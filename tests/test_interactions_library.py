@@ -32,6 +32,7 @@ from ndg_pipeline.interactions import (
     or_interactions,
     or_inverse,
     or_transpose,
+    reconstruction_error,
     remove_noisy,
     salient_ratio,
     samplewise_transferability,
@@ -583,6 +584,14 @@ def test_discrimination_bins_are_half_open_and_a_salient_zero_has_no_sign():
     assert overall == 1.0
     table, _ = discrimination_power(np.array([[1.0, 0.0]]), threshold=0.0, bins=1)
     assert table.concepts.tolist() == [1]  # at τ = 0 the zero is salient, but neither positive nor negative
+
+
+def test_reconstruction_error_is_the_largest_miss_over_masks_by_hand():
+    # One player: AND [1, 0] rebuilds v = [1, 1]; OR [0, 0.5] adds 0.5 on the mask {0} only (v(T) = Σ_{S∩T≠∅}).
+    target = np.array([[1.0, 2.0], [1.0, 1.0]])
+    and_values = np.array([[1.0, 0.0], [1.0, 0.0]])
+    np.testing.assert_allclose(reconstruction_error(target, and_values), [1.0, 0.0])
+    np.testing.assert_allclose(reconstruction_error(target, and_values, np.array([[0.0, 0.5], [0.0, 0.5]])), [0.5, 0.5])
 
 
 def class_of_inputs(rng, inputs=60, concepts=256, planted=(3, 17, 40, 99, 200), planted_share=0.9):
