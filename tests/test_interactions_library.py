@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import networkx as nx
 import numpy as np
@@ -546,10 +547,15 @@ def test_metrics_on_hand_worked_cases():
     rho = samplewise_transferability(concepts, k_max=3, threshold=0.1)
     np.testing.assert_allclose(rho, [0.5, (1.0 + 0.5) / 2, 1.0])  # dictionary: concept 1 (in both), then 0, 2
     np.testing.assert_allclose(samplewise_transferability(concepts), [0.5, 0.75] + [1.0] * 48)  # k ≤ 50, τ = 0.1
+    one_salient = np.array([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0]])  # {0} and {0, 1}: ρ(1) = (1/1 + 1/2) / 2
+    np.testing.assert_allclose(samplewise_transferability(one_salient, k_max=2), [0.75, 1.0])
     same = modelwise_transferability(concepts, concepts, thresholds=(0.05, 0.3))
     assert same.transferability.tolist() == [1.0, 1.0]
     assert same.random_baseline.iloc[0] == pytest.approx((2 / 4 + 3 / 4) / 2)
-    table, overall = discrimination_power(np.array([[1.0, 1.0], [1.0, -1.0], [1.0, 0.0]]), threshold=0.05, bins=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an empty bin is NaN without a "mean of empty slice" warning
+        table, overall = discrimination_power(np.array([[1.0, 1.0], [1.0, -1.0], [1.0, 0.0]]), threshold=0.05, bins=2)
+        assert np.isnan(discrimination_power(np.zeros((2, 3)))[1])  # no salient concept: β is NaN, quietly
     assert table.concepts.tolist() == [0, 2] and np.isnan(table.discrimination.iloc[0])
     assert overall == pytest.approx((1.0 * 1.0 + (2 / 3) * 0.5) / (1 + 2 / 3))
     assert list(itertools.chain(table.frequency_low)) == [0.0, 0.5]
@@ -652,6 +658,10 @@ def test_nulls_keep_each_inputs_strengths_and_intervals_resample_inputs():
     assert spread[0] + spread[1] == pytest.approx(99.0)
     assert (spread[1] - spread[0]) / 2 == pytest.approx(1.645 * standard_error, rel=0.15)
     assert matches_null((0.2, 0.4), (0.4, 0.5)) and matches_null((0.2, 0.4), (0.0, 0.9))
+    assert matches_null((0.4, 0.5), (0.2, 0.4))  # touching from above is an overlap too
+    assert (shuffled * concepts > 0).any() and (shuffled * concepts < 0).any()  # a random sign per entry
+    first_three = [concepts[:, :3]]
+    assert np.array_equal(null_draws(rho_of, first_three), null_draws(rho_of, first_three))  # seeded
     assert not matches_null((0.2, 0.4), (0.41, 0.5)) and not matches_null((0.2, 0.4), (0.1, 0.19))
     with pytest.raises(ValueError, match="level"):
         interval_over_inputs(rho_of, groups, level=1.0)
