@@ -130,9 +130,11 @@ def test_inverses_efficiency_and_batches():
     with pytest.raises(ValueError, match="2\\^n values"):
         and_interactions(np.zeros(12))
     # One set function as a 1-D torch tensor: reversed along its only axis, like the numpy row.
-    single = torch.from_numpy(rows[1])
+    single = torch.from_numpy(rows[1].copy())
     np.testing.assert_allclose(or_interactions(single).numpy(), or_interactions(rows[1]), atol=0)
     np.testing.assert_allclose(or_inverse(or_interactions(single)).numpy(), rows[1], atol=1e-12)
+    np.testing.assert_allclose(and_interactions(single).numpy(), and_interactions(rows[1]), atol=0)
+    np.testing.assert_array_equal(single.numpy(), rows[1])  # the caller's tensor is never written into
     # Integer and float32 inputs come back in float64 (the module's promise), with the brute-force values.
     counts = np.arange(16) ** 2
     for transform in (and_interactions, or_interactions, and_inverse, or_inverse):
