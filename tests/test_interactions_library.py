@@ -661,9 +661,14 @@ def test_nulls_keep_each_inputs_strengths_and_intervals_resample_inputs():
     assert (spread[1] - spread[0]) / 2 == pytest.approx(1.645 * standard_error, rel=0.15)
     assert matches_null((0.2, 0.4), (0.4, 0.5)) and matches_null((0.2, 0.4), (0.0, 0.9))
     assert matches_null((0.4, 0.5), (0.2, 0.4))  # touching from above is an overlap too
-    assert (shuffled * concepts > 0).any() and (shuffled * concepts < 0).any()  # a random sign per entry
-    first_three = [concepts[:, :3]]
-    assert np.array_equal(null_draws(rho_of, first_three), null_draws(rho_of, first_three))  # seeded
+    signed = random_identities(np.abs(concepts), np.random.default_rng(1))  # a random sign per entry
+    assert (signed > 0).any() and (signed < 0).any()
+
+    def first_entry(groups: list[np.ndarray]) -> float:
+        return float(groups[0][0, 0])
+
+    draws = null_draws(first_entry, [concepts])
+    assert np.array_equal(draws, null_draws(first_entry, [concepts])) and len(set(draws)) > 1  # seeded, yet random
     assert not matches_null((0.2, 0.4), (0.41, 0.5)) and not matches_null((0.2, 0.4), (0.1, 0.19))
     with pytest.raises(ValueError, match="level"):
         interval_over_inputs(rho_of, groups, level=1.0)
