@@ -3,9 +3,11 @@ binning), convergence flags, refused input, and deep-ei 0.7.0's own numbers for 
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -128,20 +130,24 @@ def test_mutual_information_of_hand_tables():
     assert estimators.mutual_information_bits(tables).tolist() == pytest.approx(expected, abs=1e-12)
 
 
-def test_both_pair_count_paths_give_the_same_counts_dropped_values_included():
-    generator = torch.Generator().manual_seed(0)
-    bx = torch.randint(-1, 4, (3000, 3), generator=generator, dtype=torch.int16)
-    by = torch.randint(-1, 5, (3000, 2), generator=generator, dtype=torch.int16)
-    product = estimators._counts_by_product(bx, by, 4, 5)
-    bincount = estimators._counts_by_bincount(bx, by, 4, 5, 0, 3)
-    assert torch.equal(product.to(torch.int64), bincount)
-    by3 = torch.randint(-1, 5, (3000, 3, 2), generator=generator, dtype=torch.int16)
-    assert torch.equal(
-        estimators._counts_by_product(bx, by3, 4, 5).to(torch.int64),
-        estimators._counts_by_bincount(bx, by3, 4, 5, 0, 3),
-    )
-    a, b = 1, 0  # one cell by hand: input 1 in bin 2 and output 0 in bin 3, neither dropped
-    assert int(product[a, b, 2, 3]) == int(((bx[:, a] == 2) & (by[:, b] == 3)).sum())
+def _counted_by_hand(bx: np.ndarray, by: np.ndarray, in_bins: int, out_bins: int) -> np.ndarray:
+    """Brute force: every sample, pair by pair, skipping DROPPED bins."""
+    counts = np.zeros((bx.shape[1], by.shape[2], in_bins, out_bins), dtype=np.int64)
+    for s, a, b in itertools.product(range(len(bx)), range(bx.shape[1]), range(by.shape[2])):
+        i, j = bx[s, a], by[s, 0 if by.shape[1] == 1 else a, b]
+        if i != binning.DROPPED and j != binning.DROPPED:
+            counts[a, b, i, j] += 1
+    return counts
+
+
+def test_pair_counts_match_a_brute_force_count_dropped_values_and_chunks_included():
+    generator = np.random.default_rng(0)
+    bx = generator.integers(-1, 4, (300, 3)).astype(np.int16)
+    for by in (generator.integers(-1, 5, (300, 1, 2)), generator.integers(-1, 5, (300, 3, 2))):  # shared, per input
+        by = by.astype(np.int16)
+        expected = _counted_by_hand(bx, by, 4, 5)
+        assert np.array_equal(estimators._pair_counts(bx, by, 4, 5, 0, 3), expected)
+        assert np.array_equal(estimators._pair_counts(bx, by, 4, 5, 1, 3), expected[1:])  # a chunk of inputs
 
 
 def test_whole_layer_mutual_information_by_hand_and_with_wide_rows():
