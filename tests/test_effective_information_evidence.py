@@ -8,10 +8,12 @@ import math
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
 
+from ndg_pipeline.data.splits import Split
 from ndg_pipeline.effective_information import (
     ConvergenceWarning,
     Estimate,
@@ -26,7 +28,7 @@ from ndg_pipeline.effective_information import (
     topology_of,
     vector_and_pairwise_ei,
 )
-from ndg_pipeline.effective_information.experiments import Measurement, measure_layers
+from ndg_pipeline.effective_information.experiments import Measurement, measure_layers, measure_model
 
 BINS = {"in_bins": 8, "out_bins": 8}
 
@@ -181,6 +183,22 @@ def test_a_capped_layer_is_flagged_and_its_whole_ei_left_out():
     rows = measure_layers(net, torch.zeros((1, 8)), Measurement(samples=20_000, sensitivity_samples=500), ["0"])
     assert rows[0]["capped"] and not rows[0]["ei_converged"] and math.isnan(rows[0]["ei"])  # … but never reported
     assert math.isnan(rows[0]["integration"]) and rows[0]["ei_parts_converged"]
+
+
+def test_measure_model_is_measure_layers_with_observed_ranges_from_the_training_inputs():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    inputs = torch.rand((64, 3))
+    train = Split(torch.utils.data.TensorDataset(inputs, torch.zeros(64, dtype=torch.int64)))
+    settings = Measurement(samples=4_000, sensitivity_samples=200)
+    table = measure_model(net, ["2"], settings, train, range_inputs=32)
+    by_hand = measure_layers(net, inputs[:1], settings, ["2"], inputs=inputs[:32])
+    pd.testing.assert_frame_equal(table.drop(columns="extension"), pd.DataFrame(by_hand))
+    assert table["extension"].all()
+    hidden = torch.relu(net[0](inputs[:32])).detach()  # the ReLU layer's real activations set layer 2's input range
+    assert (table.at[0, "in_low"], table.at[0, "in_high"]) == (float(hidden.min()), float(hidden.max()))
+    with pytest.raises(ValueError, match=r"\['9'\].*\(iris\); its Linear layers are \['0', '2'\]"):
+        measure_model(net, ["9"], settings, example=torch.zeros((1, 3)), dataset="iris")
 
 
 def test_outputs_outside_their_range_are_counted_and_flagged():

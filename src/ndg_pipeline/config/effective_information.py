@@ -102,3 +102,20 @@ class EffectiveInformationParams(Params):
     iris: IrisParams = IrisParams()
     mnist_small: MnistSmallParams = MnistSmallParams()
     model_layers: ModelLayersParams = ModelLayersParams()
+
+    def model_measurement(self):
+        """The :class:`~ndg_pipeline.effective_information.experiments.Measurement` of the trained model's layers:
+        ``model_layers``' samples, bins, ReLU bound and observed ranges with ``measure``'s mode, seed and device."""
+        from ndg_pipeline.effective_information.experiments import Measurement
+
+        chosen = self.model_layers
+        return Measurement(
+            samples=chosen.samples,
+            sensitivity_samples=chosen.sensitivity_samples,
+            bins=chosen.bins,
+            reference=self.measure.reference,
+            seed=self.measure.seed,
+            relu_max=chosen.relu_max,
+            device=self.measure.device,
+            observed_ranges=chosen.observed_ranges,
+        )
