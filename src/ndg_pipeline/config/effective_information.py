@@ -86,7 +86,7 @@ class ModelLayersParams(Params):
     layers after unbounded activations from the activations observed on training inputs (``observed_ranges``)."""
 
     layers: list[str] = Field(default_factory=lambda: ["encoder.10", "decoder.0", "decoder.3", "decoder.5"])
-    samples: int = Field(20_000, gt=1)
+    samples: int = Field(500_000, gt=1)
     sensitivity_samples: int = Field(2_000, gt=1)
     bins: int = Field(8, ge=2, le=256)
     relu_max: float = Field(10.0, gt=0)
