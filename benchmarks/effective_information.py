@@ -6,8 +6,10 @@
 Part 1 runs the Iris causal-plane measurement (``vector_and_pairwise_ei`` at ``--samples`` and ``sensitivity`` at
 ``--sensitivity-samples`` for the three layers of the Iris 4-5-5-3 sigmoid network, 8 bins, ``torch.manual_seed``
 before each call, one thread) three ways in one run: our reference mode, our default (fast) mode, and deep-ei in its
-side venv (a venv with torch 2.13.0, deep-ei 0.7.0, networkx 2.5.1, numpy 1.26.4); it prints the times, the ratios
-and the largest difference of the reference mode to deep-ei. Without the side venv it says so and times ours only.
+side venv (a venv with torch 2.13.0, deep-ei 0.7.0, networkx 2.5.1, numpy 1.26.4); it prints the wall and CPU
+times, the ratios and the largest difference of the reference mode to deep-ei. Each of the three makes one small
+warm-up call first (ours loads its compiled numba kernels from the cache on the first call, about 2 s). Without
+the side venv it says so and times ours only.
 Part 2 times one 10^7-sample measurement of an Iris layer (the paper's count). Part 3 times EI_parts of a 784 × 100
 sigmoid layer at 64 bins and prints the peak resident memory.
 """
@@ -38,14 +40,16 @@ else:
 torch.manual_seed(0)
 net = nn.Sequential(nn.Linear(4, 5), nn.Sigmoid(), nn.Linear(5, 5), nn.Sigmoid(), nn.Linear(5, 3), nn.Sigmoid())
 top = topology_of(net, torch.zeros((1, 4)))
-values, start = [], time.perf_counter()
+vector_and_pairwise_ei(net[0], top, samples=1000, in_bins=8, out_bins=8, in_range=(0, 1), **extra)  # warm-up
+sensitivity(net[0], top, samples=1000, in_bins=8, out_bins=8, in_range=(0, 1), **extra)
+values, start, cpu = [], time.perf_counter(), time.process_time()
 for index in (0, 2, 4):
     ranges = {"in_range": (0, 1)} if index == 0 else {}
     torch.manual_seed(1)
     values += vector_and_pairwise_ei(net[index], top, samples=samples, in_bins=8, out_bins=8, **ranges, **extra)
     torch.manual_seed(1)
     values.append(sensitivity(net[index], top, samples=sensitivity_samples, in_bins=8, out_bins=8, **ranges, **extra))
-print(json.dumps({"seconds": time.perf_counter() - start, "values": values}))
+print(json.dumps({"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu, "values": values}))
 """
 
 
@@ -53,6 +57,15 @@ def _run(python: str, samples: int, sensitivity_samples: int, which: str) -> dic
     command = [python, "-c", CALLS, str(samples), str(sensitivity_samples), which]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _times(run: dict) -> str:
+    return f"{run['seconds']:.2f} s wall ({run['cpu']:.2f} s CPU)"
+
+
+def _ratios(slow: dict, quick: dict) -> str:
+    """Ratios of wall and of CPU times: on a shared machine the CPU time is the one load does not inflate."""
+    return f"{slow['seconds'] / quick['seconds']:.1f}× wall, {slow['cpu'] / quick['cpu']:.1f}× CPU"
 
 
 def paper_count(samples: int) -> None:
@@ -64,10 +77,12 @@ def paper_count(samples: int) -> None:
 
     net = iris_network(seed=0)
     topology = topology_of(net, torch.zeros((1, 4)))
-    start = time.perf_counter()
+    layer_estimates("2", topology, 10_000, 500)  # warm-up: loads the compiled kernels
+    start, cpu = time.perf_counter(), time.process_time()
     found = layer_estimates("2", topology, samples, 5000)
-    print(f"Iris layer 2 at {samples} samples (EI, EI_parts with N/2 checks, sensitivity at 5000): "
-          f"{time.perf_counter() - start:.1f} s; EI {found.ei.value:.3f} (change {found.ei.change:.3f}), "
+    times = f"{time.perf_counter() - start:.1f} s wall ({time.process_time() - cpu:.1f} s CPU)"
+    print(f"Iris layer 2 at {samples} samples (EI, EI_parts with N/2 checks, sensitivity at 5000): {times}; "
+          f"EI {found.ei.value:.3f} (change {found.ei.change:.3f}), "
           f"EI_parts {found.ei_parts.value:.3f} (change {found.ei_parts.change:.4f})")  # fmt: skip
 
 
@@ -102,7 +117,7 @@ def main() -> None:
     counts = (args.samples, args.sensitivity_samples)
     reference = _run(sys.executable, *counts, "reference")
     fast = _run(sys.executable, *counts, "fast")
-    ours = f"ours reference {reference['seconds']:.2f} s, ours fast {fast['seconds']:.2f} s"
+    ours = f"ours reference {_times(reference)}, ours fast {_times(fast)}"
     print(f"Iris causal plane, vector_and_pairwise_ei at {args.samples} + sensitivity at {args.sensitivity_samples}, "
           f"3 layers, one thread: {ours}")  # fmt: skip
     try:
@@ -111,10 +126,8 @@ def main() -> None:
         print(f"deep-ei not run ({type(error).__name__}: no side venv at {args.deep_ei}); ratios left out")
     else:
         difference = max(abs(a - b) for a, b in zip(reference["values"], theirs["values"], strict=True))
-        ratio = theirs["seconds"] / reference["seconds"]
-        print(f"deep-ei 0.7.0: {theirs['seconds']:.2f} s; reference mode {ratio:.1f}×"
-              f" faster (largest difference {difference:.2e} bits), fast mode "
-              f"{theirs['seconds'] / fast['seconds']:.1f}× faster")  # fmt: skip
+        print(f"deep-ei 0.7.0: {_times(theirs)}; reference mode {_ratios(theirs, reference)} faster (largest "
+              f"difference {difference:.2e} bits), fast mode {_ratios(theirs, fast)} faster")  # fmt: skip
     paper_count(args.paper_samples)
     largest_layer(784, 100, 64, args.large_samples)
 

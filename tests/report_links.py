@@ -1,4 +1,5 @@
-"""Follow every link of every HTML page in a folder of reports, as a browser opening the files would."""
+"""Follow every link of every HTML page in a folder of reports, as a browser opening the files would, and as
+MLflow's artifact viewer offers them (each link to a sibling file names that file's artifact path)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ class Anchors(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.links: list[str] = []
+        self.artifacts: dict[str, str | None] = {}  # href of each <a> → its data-artifact
         self.ids: set[str] = set()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -22,6 +24,8 @@ class Anchors(HTMLParser):
         for name in ("href", "src"):
             if values.get(name) is not None:
                 self.links.append(str(values[name]))
+        if tag == "a" and values.get("href") is not None:
+            self.artifacts[str(values["href"])] = values.get("data-artifact")
 
 
 def anchors(page: Path) -> Anchors:
@@ -51,4 +55,20 @@ def broken_links(folder: Path) -> list[str]:
                 broken.append(f"{name}: {link} (no file {target_name})")
             elif parts.fragment and (target is None or unquote(parts.fragment) not in target.ids):
                 broken.append(f"{name}: {link} (no element with id {parts.fragment!r})")
+    return broken
+
+
+def broken_artifact_links(folder: Path, artifacts: set[str]) -> list[str]:
+    """``page: link (why)`` for each link to another file of ``folder`` that, shown in MLflow's artifact viewer,
+    does not name an existing artifact (``artifacts``: the run's artifact paths) for the reader to open."""
+    broken = []
+    for page in sorted(folder.rglob("*.html")):
+        for link, artifact in anchors(page).artifacts.items():
+            parts = urlsplit(link)
+            if parts.scheme or parts.netloc or not parts.path:
+                continue
+            if artifact is None:
+                broken.append(f"{page.name}: {link} (no data-artifact)")
+            elif artifact not in artifacts:
+                broken.append(f"{page.name}: {link} (no artifact {artifact})")
     return broken

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import warnings
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -9,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
-from ndg_pipeline.ndg import PairCounts, count_frame, count_pairs, count_parquet
+from ndg_pipeline.ndg import PairCounts, count_frame, count_pairs, count_parquet, counting
 from ndg_pipeline.ndg.counting import MAX_EXACT_ROWS
 
 
@@ -90,8 +93,9 @@ def test_rows_beyond_the_float32_limit_stay_exact():
     np.testing.assert_array_equal(one_chunk.ones, expected_ones)
     np.testing.assert_array_equal(one_chunk.gram, expected_gram)
     # ... and chunks that add up past the limit (the accumulator is flushed between them).
+    # The second chunk alone fits, together they pass it by 3 rows: the rule must compare rows, not columns.
     half = MAX_EXACT_ROWS // 2
-    chunks = [x[:half], x[half : 2 * half], x[2 * half :]]
+    chunks = [x[: half + 1], x[half + 1 :]]
     assert count_pairs(chunks, ["all", "odd"]) == one_chunk
 
 
@@ -160,3 +164,80 @@ def test_cuda_counts_equal_cpu_counts():
     x = random_matrix(5000, 700, seed=5)
     chunks = [x[:2000], x[2000:]]
     assert count_pairs(chunks, names(700), device="cuda") == count_pairs(chunks, names(700), device="cpu")
+
+
+def test_pair_counts_differing_in_one_field_are_unequal():
+    ones, gram = np.array([2, 1]), np.array([[2, 1], [1, 1]])
+    base = PairCounts(("a", "b"), 3, ones, gram)
+    assert base == PairCounts(("a", "b"), 3, ones.copy(), gram.copy())
+    assert base != PairCounts(("b", "a"), 3, ones, gram)
+    assert base != PairCounts(("a", "b"), 4, ones, gram)
+    assert base != PairCounts(("a", "b"), 3, np.array([2, 2]), gram)
+    assert base != PairCounts(("a", "b"), 3, ones, np.array([[2, 0], [0, 1]]))
+    assert base != "counts"
+
+
+def test_adding_counts_names_one_sided_extras_the_first_ten_and_the_first_moved_column():
+    x = random_matrix(5, 14)
+    left = count_pairs([x[:, :2]], ["a", "b"])
+    with pytest.raises(ValueError, match=r"only in the left: \[\], only in the right: \['c'\]\.$"):
+        left + count_pairs([x[:, :3]], ["a", "b", "c"])
+    twelve = [f"l{j}" for j in range(12)]
+    others = [f"r{j}" for j in range(12)]
+    expected = f"only in the left: {twelve[:10]}, only in the right: {others[:10]}."
+    with pytest.raises(ValueError, match=re.escape(expected) + "$"):
+        count_pairs([x[:, :12]], twelve) + count_pairs([x[:, :12]], others)
+    with pytest.raises(ValueError, match=r"position 1: 'b' vs 'c'\)\.$"):
+        count_pairs([x[:, :3]], ["a", "b", "c"]) + count_pairs([x[:, :3]], ["a", "c", "b"])
+
+
+def test_flushes_over_more_than_one_column_block_stay_exact(monkeypatch):
+    # With the exactness limit lowered to 64 rows, 300 rows over 1100 columns flush the accumulator into the int64
+    # total several times, and every flush adds all three row blocks of 512: the result must still be XᵀX.
+    monkeypatch.setattr(counting, "MAX_EXACT_ROWS", 64)
+    x = random_matrix(300, 1100, seed=6)
+    counts = count_pairs([x[:100], x[100:]], names(1100))
+    expected = x.astype(np.int64)
+    np.testing.assert_array_equal(counts.gram, expected.T @ expected)
+    assert counts.n_rows == 300
+
+
+def test_missing_values_in_a_nullable_boolean_column_are_refused():
+    frame = pd.DataFrame({"a": [True, False], "b": pd.array([True, None], dtype="boolean")})
+    with pytest.raises(ValueError, match=r"without missing values; these are not: \['b'\]\. Binarize"):
+        count_frame(frame)
+
+
+def test_errors_list_the_first_ten_bad_columns_and_count_the_rest(tmp_path):
+    bad = [f"s{j}" for j in range(11)]
+    frame = pd.DataFrame({"ok": [True, False], **{name: [0.5, 1.5] for name in bad}})
+    tail = f"{bad[:10]} and 1 more"
+    with pytest.raises(ValueError, match=re.escape(f"{tail}. Binarize them (e.g. activation > 0) before counting.")):
+        count_frame(frame)
+    with pytest.raises(ValueError, match=r"\['level'\]\. Binarize them"):
+        count_frame(pd.DataFrame({"ok": [True], "level": [1]}))
+    path = tmp_path / "scores.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+    with pytest.raises(ValueError, match=re.escape(f"{path} are not: {tail}.") + "$"):
+        count_parquet(path)
+    with pytest.raises(ValueError, match=re.escape(f"{path} are not: ['s0'].") + "$"):
+        count_parquet(path, columns=["ok", "s0"])
+    with pytest.raises(ValueError, match=re.escape(f"{path} are not: {bad[:10]}.") + "$"):
+        count_parquet(path, columns=bad[:10])
+    with pytest.raises(ValueError, match=re.escape(f"not: {bad[:10]}. Binarize")):
+        count_frame(frame[bad[:10]])
+    twelve = list("abcdefghijkl")  # sorted, as the message lists them
+    with pytest.raises(ValueError, match=re.escape(f"duplicate predicate column names: {twelve[:10]};")):
+        count_pairs([np.ones((1, 24), dtype=bool)], twelve + twelve)
+    absent = [f"z{j}" for j in range(12)]
+    with pytest.raises(ValueError, match=re.escape(f"columns {absent[:10]} are not in {path}.")):
+        count_parquet(path, columns=["ok", *absent])
+
+
+def test_read_only_arrays_are_counted_without_a_warning():
+    x = random_matrix(20, 4, seed=7)
+    x.setflags(write=False)  # as pandas hands out under copy-on-write
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        counts = count_pairs([x], names(4))
+    np.testing.assert_array_equal(counts.gram, x.astype(np.int64).T @ x.astype(np.int64))

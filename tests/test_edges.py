@@ -608,6 +608,11 @@ def test_errors_say_what_is_wrong_and_what_to_pass():
     with pytest.raises(ValueError) as error:
         mine(counts, alpha=20, test=count_frame(implication_frame()[["b", "a"]]))
     assert str(error.value).endswith("missing from test: [], only in test: [] (same names, other order).")
+    wide, other = [f"w{i:02d}" for i in range(11)], [f"o{i:02d}" for i in range(11)]
+    x = np.ones((2, 11), dtype=bool)
+    with pytest.raises(ValueError) as error:
+        mine(count_pairs([x], wide), alpha=20, test=count_pairs([x], other))
+    assert str(error.value).endswith(f"missing from test: {wide[:10]}, only in test: {other[:10]}.")
     with pytest.raises(ValueError) as error:
         mine(counts, alpha=20, class_columns=[f"x{i}" for i in range(12)])
     assert str(error.value) == (

@@ -3,13 +3,17 @@ binning), convergence flags, refused input, and deep-ei 0.7.0's own numbers for 
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
 
+from ndg_pipeline.data.splits import Split
 from ndg_pipeline.effective_information import (
     ConvergenceWarning,
     Estimate,
@@ -24,7 +28,7 @@ from ndg_pipeline.effective_information import (
     topology_of,
     vector_and_pairwise_ei,
 )
-from ndg_pipeline.effective_information.experiments import Measurement, measure_layers
+from ndg_pipeline.effective_information.experiments import Measurement, measure_layers, measure_model
 
 BINS = {"in_bins": 8, "out_bins": 8}
 
@@ -128,20 +132,24 @@ def test_mutual_information_of_hand_tables():
     assert estimators.mutual_information_bits(tables).tolist() == pytest.approx(expected, abs=1e-12)
 
 
-def test_both_pair_count_paths_give_the_same_counts_dropped_values_included():
-    generator = torch.Generator().manual_seed(0)
-    bx = torch.randint(-1, 4, (3000, 3), generator=generator, dtype=torch.int16)
-    by = torch.randint(-1, 5, (3000, 2), generator=generator, dtype=torch.int16)
-    product = estimators._counts_by_product(bx, by, 4, 5)
-    bincount = estimators._counts_by_bincount(bx, by, 4, 5, 0, 3)
-    assert torch.equal(product.to(torch.int64), bincount)
-    by3 = torch.randint(-1, 5, (3000, 3, 2), generator=generator, dtype=torch.int16)
-    assert torch.equal(
-        estimators._counts_by_product(bx, by3, 4, 5).to(torch.int64),
-        estimators._counts_by_bincount(bx, by3, 4, 5, 0, 3),
-    )
-    a, b = 1, 0  # one cell by hand: input 1 in bin 2 and output 0 in bin 3, neither dropped
-    assert int(product[a, b, 2, 3]) == int(((bx[:, a] == 2) & (by[:, b] == 3)).sum())
+def _counted_by_hand(bx: np.ndarray, by: np.ndarray, in_bins: int, out_bins: int) -> np.ndarray:
+    """Brute force: every sample, pair by pair, skipping DROPPED bins."""
+    counts = np.zeros((bx.shape[1], by.shape[2], in_bins, out_bins), dtype=np.int64)
+    for s, a, b in itertools.product(range(len(bx)), range(bx.shape[1]), range(by.shape[2])):
+        i, j = bx[s, a], by[s, 0 if by.shape[1] == 1 else a, b]
+        if i != binning.DROPPED and j != binning.DROPPED:
+            counts[a, b, i, j] += 1
+    return counts
+
+
+def test_pair_counts_match_a_brute_force_count_dropped_values_and_chunks_included():
+    generator = np.random.default_rng(0)
+    bx = generator.integers(-1, 4, (300, 3)).astype(np.int16)
+    for by in (generator.integers(-1, 5, (300, 1, 2)), generator.integers(-1, 5, (300, 3, 2))):  # shared, per input
+        by = by.astype(np.int16)
+        expected = _counted_by_hand(bx, by, 4, 5)
+        assert np.array_equal(estimators._pair_counts(bx, by, 4, 5, 0, 3), expected)
+        assert np.array_equal(estimators._pair_counts(bx, by, 4, 5, 1, 3), expected[1:])  # a chunk of inputs
 
 
 def test_whole_layer_mutual_information_by_hand_and_with_wide_rows():
@@ -175,6 +183,22 @@ def test_a_capped_layer_is_flagged_and_its_whole_ei_left_out():
     rows = measure_layers(net, torch.zeros((1, 8)), Measurement(samples=20_000, sensitivity_samples=500), ["0"])
     assert rows[0]["capped"] and not rows[0]["ei_converged"] and math.isnan(rows[0]["ei"])  # … but never reported
     assert math.isnan(rows[0]["integration"]) and rows[0]["ei_parts_converged"]
+
+
+def test_measure_model_is_measure_layers_with_observed_ranges_from_the_training_inputs():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    inputs = torch.rand((64, 3))
+    train = Split(torch.utils.data.TensorDataset(inputs, torch.zeros(64, dtype=torch.int64)))
+    settings = Measurement(samples=4_000, sensitivity_samples=200)
+    table = measure_model(net, ["2"], settings, train, range_inputs=32)
+    by_hand = measure_layers(net, inputs[:1], settings, ["2"], inputs=inputs[:32])
+    pd.testing.assert_frame_equal(table.drop(columns="extension"), pd.DataFrame(by_hand))
+    assert table["extension"].all()
+    hidden = torch.relu(net[0](inputs[:32])).detach()  # the ReLU layer's real activations set layer 2's input range
+    assert (table.at[0, "in_low"], table.at[0, "in_high"]) == (float(hidden.min()), float(hidden.max()))
+    with pytest.raises(ValueError, match=r"\['9'\].*\(iris\); its Linear layers are \['0', '2'\]"):
+        measure_model(net, ["9"], settings, example=torch.zeros((1, 3)), dataset="iris")
 
 
 def test_outputs_outside_their_range_are_counted_and_flagged():

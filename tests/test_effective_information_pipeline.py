@@ -41,6 +41,8 @@ def test_pipeline_writes_series_layers_report_and_per_epoch_metrics(ei_project):
     assert layers.ranges_observed.any() and "outside_share" in layers
     html = versions(project, "data/08_reporting/effective_information.html")[-1].read_text()
     assert "How to read this" in html and "not converged at 1000 samples" in html
+    assert '<td class="num">25</td>' in html and "25.000" not in html and "<th>n_in</th>" not in html  # sizes, names
+    assert html.count("<style>") == 2 and ".runline" in html  # the shared page style, plus the wrapping rule
     runs = mlflow_runs(project)
     assert "metrics.ei.iris/seed0/layer0/ei_parts" in runs.columns
     assert "metrics.ei.iris/seed0/layer0/ei_parts_converged" in runs.columns

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import networkx as nx
 import numpy as np
@@ -28,9 +29,11 @@ from ndg_pipeline.interactions import (
     learn_baseline,
     log_odds,
     modelwise_transferability,
+    normalized_strengths,
     or_interactions,
     or_inverse,
     or_transpose,
+    reconstruction_error,
     remove_noisy,
     salient_ratio,
     samplewise_transferability,
@@ -126,6 +129,18 @@ def test_inverses_efficiency_and_batches():
     assert and_interactions(rows).dtype == np.float64 and rows.base is None  # input untouched
     with pytest.raises(ValueError, match="2\\^n values"):
         and_interactions(np.zeros(12))
+    # One set function as a 1-D torch tensor: reversed along its only axis, like the numpy row.
+    single = torch.from_numpy(rows[1].copy())
+    np.testing.assert_allclose(or_interactions(single).numpy(), or_interactions(rows[1]), atol=0)
+    np.testing.assert_allclose(or_inverse(or_interactions(single)).numpy(), rows[1], atol=1e-12)
+    np.testing.assert_allclose(and_interactions(single).numpy(), and_interactions(rows[1]), atol=0)
+    np.testing.assert_array_equal(single.numpy(), rows[1])  # the caller's tensor is never written into
+    # Integer and float32 inputs come back in float64 (the module's promise), with the brute-force values.
+    counts = np.arange(16) ** 2
+    for transform in (and_interactions, or_interactions, and_inverse, or_inverse):
+        assert transform(counts).dtype == np.float64
+        assert transform(torch.from_numpy(counts).float()).dtype == torch.float64
+    np.testing.assert_allclose(and_interactions(counts), brute_and(counts.astype(np.float64)), atol=1e-9)
 
 
 def test_transposes_are_the_gradients_of_the_torch_transforms():
@@ -533,13 +548,58 @@ def test_metrics_on_hand_worked_cases():
     assert salient_ratio(concepts, 0.05) == pytest.approx((2 + 3) / 8)
     rho = samplewise_transferability(concepts, k_max=3, threshold=0.1)
     np.testing.assert_allclose(rho, [0.5, (1.0 + 0.5) / 2, 1.0])  # dictionary: concept 1 (in both), then 0, 2
+    np.testing.assert_allclose(samplewise_transferability(concepts), [0.5, 0.75] + [1.0] * 48)  # k ≤ 50, τ = 0.1
+    one_salient = np.array([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0]])  # {0} and {0, 1}: ρ(1) = (1/1 + 1/2) / 2
+    np.testing.assert_allclose(samplewise_transferability(one_salient, k_max=2), [0.75, 1.0])
     same = modelwise_transferability(concepts, concepts, thresholds=(0.05, 0.3))
     assert same.transferability.tolist() == [1.0, 1.0]
     assert same.random_baseline.iloc[0] == pytest.approx((2 / 4 + 3 / 4) / 2)
-    table, overall = discrimination_power(np.array([[1.0, 1.0], [1.0, -1.0], [1.0, 0.0]]), threshold=0.05, bins=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an empty bin is NaN without a "mean of empty slice" warning
+        table, overall = discrimination_power(np.array([[1.0, 1.0], [1.0, -1.0], [1.0, 0.0]]), threshold=0.05, bins=2)
+        assert np.isnan(discrimination_power(np.zeros((2, 3)))[1])  # no salient concept: β is NaN, quietly
     assert table.concepts.tolist() == [0, 2] and np.isnan(table.discrimination.iloc[0])
     assert overall == pytest.approx((1.0 * 1.0 + (2 / 3) * 0.5) / (1 + 2 / 3))
     assert list(itertools.chain(table.frequency_low)) == [0.0, 0.5]
+
+
+def test_strengths_are_divided_by_each_samples_peak_and_a_zero_sample_stays_zero():
+    # By hand: |I| / max|I| sorted down; a peak below 1 still divides; an all-zero sample has no peak to divide by.
+    concepts = np.array([[0.5, -0.25, 0.0], [0.0, 0.0, 0.0], [-3.0, 1.0, 2.0]])
+    expected = [[1.0, 0.5, 0.0], [0.0, 0.0, 0.0], [1.0, 2 / 3, 1 / 3]]
+    np.testing.assert_allclose(normalized_strengths(concepts), expected)
+    np.testing.assert_allclose(sparsity_curve(concepts), np.mean(expected, axis=0))
+
+
+def test_transferability_by_hand_with_two_thresholds():
+    # Model 1 salient at 0.05: {0, 1, 2}, at 0.3: {0}; model 2 salient at 0.05: {0, 2}, at 0.5: {0}.
+    first, second = np.array([[10.0, 2.0, 1.0, 0.0]]), np.array([[10.0, 0.0, 1.0, 0.0]])
+    table = modelwise_transferability(first, second, thresholds=(0.05, 0.3))
+    assert table.threshold.tolist() == [0.05, 0.3]
+    np.testing.assert_allclose(table.transferability, [2 / 3, 1.0])
+    np.testing.assert_allclose(table.random_baseline, [2 / 4, 2 / 4])
+    strict = modelwise_transferability(first, second, thresholds=(0.05, 0.3), second_threshold=0.5)
+    np.testing.assert_allclose(strict.transferability, [1 / 3, 1.0])
+    np.testing.assert_allclose(strict.random_baseline, [1 / 4, 1 / 4])
+    assert salient_ratio(first) == 3 / 4  # the default threshold is 0.05
+
+
+def test_discrimination_bins_are_half_open_and_a_salient_zero_has_no_sign():
+    # Five samples: concept 0 salient and positive in all (α = 1), concept 1 in two (α = 0.4, on a bin edge).
+    concepts = np.array([[1.0, 1.0], [1.0, 1.0], [1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])
+    table, overall = discrimination_power(concepts)  # the default: 5 bins of α
+    assert table.concepts.tolist() == [0, 1, 0, 0, 1]  # α = 0.4 lies in (0.2, 0.4] only
+    assert overall == 1.0
+    table, _ = discrimination_power(np.array([[1.0, 0.0]]), threshold=0.0, bins=1)
+    assert table.concepts.tolist() == [1]  # at τ = 0 the zero is salient, but neither positive nor negative
+
+
+def test_reconstruction_error_is_the_largest_miss_over_masks_by_hand():
+    # One player: AND [1, 0] rebuilds v = [1, 1]; OR [0, 0.5] adds 0.5 on the mask {0} only (v(T) = Σ_{S∩T≠∅}).
+    target = np.array([[1.0, 2.0], [1.0, 1.0]])
+    and_values = np.array([[1.0, 0.0], [1.0, 0.0]])
+    np.testing.assert_allclose(reconstruction_error(target, and_values), [1.0, 0.0])
+    np.testing.assert_allclose(reconstruction_error(target, and_values, np.array([[0.0, 0.5], [0.0, 0.5]])), [0.5, 0.5])
 
 
 def class_of_inputs(rng, inputs=60, concepts=256, planted=(3, 17, 40, 99, 200), planted_share=0.9):
@@ -600,9 +660,36 @@ def test_nulls_keep_each_inputs_strengths_and_intervals_resample_inputs():
     assert spread[0] + spread[1] == pytest.approx(99.0)
     assert (spread[1] - spread[0]) / 2 == pytest.approx(1.645 * standard_error, rel=0.15)
     assert matches_null((0.2, 0.4), (0.4, 0.5)) and matches_null((0.2, 0.4), (0.0, 0.9))
+    assert matches_null((0.4, 0.5), (0.2, 0.4))  # touching from above is an overlap too
+    signed = random_identities(np.abs(concepts), np.random.default_rng(1))  # a random sign per entry
+    assert (signed > 0).any() and (signed < 0).any()
+
+    def first_entry(groups: list[np.ndarray]) -> float:
+        return float(groups[0][0, 0])
+
+    draws = null_draws(first_entry, [concepts])
+    assert np.array_equal(draws, null_draws(first_entry, [concepts])) and len(set(draws)) > 1  # seeded, yet random
     assert not matches_null((0.2, 0.4), (0.41, 0.5)) and not matches_null((0.2, 0.4), (0.1, 0.19))
     with pytest.raises(ValueError, match="level"):
         interval_over_inputs(rho_of, groups, level=1.0)
+    with pytest.raises(ValueError, match="level"):
+        interval_over_inputs(rho_of, groups, level=0.0)
+
+
+def test_jackknife_halves_keep_the_larger_half_of_every_group_and_one_deleted_input_counts():
+    sizes = []
+
+    def sizes_seen(groups: list[np.ndarray]) -> float:
+        sizes.append([len(g) for g in groups])
+        return float(np.mean(np.concatenate(groups)))
+
+    groups = [np.arange(5.0), np.arange(4.0)]
+    first = interval_over_inputs(sizes_seen, groups, draws=20)
+    assert sizes[0] == [5, 4] and all(kept == [3, 2] for kept in sizes[1:])  # ⌈n/2⌉ of each group, 20 halves
+    assert interval_over_inputs(sizes_seen, groups, draws=20) == first  # seeded: the same halves again
+    # Three inputs, one deleted per half: the halves' means differ, so the interval has a width.
+    low, high = interval_over_inputs(lambda g: float(np.mean(g[0])), [np.array([0.0, 1.0, 5.0])], draws=50)
+    assert low < 2.0 < high
 
 
 def test_a_shares_interval_stays_within_its_range():

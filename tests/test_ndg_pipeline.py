@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import torch
 from conftest import make_project, mlflow_runs, run_kedro, run_notebook, versions
-from report_links import broken_links
+from report_links import broken_artifact_links, broken_links
 
 from ndg_pipeline.models import load_model_file
 
@@ -146,13 +146,16 @@ def test_each_runs_reports_are_bundled_with_working_links_on_disk_and_in_mlflow(
         assert sorted(path.name for path in bundle.iterdir()) == ["graph.html", "index.html", "report.html"]
         assert broken_links(bundle) == []
         report = (bundle / "report.html").read_text()
-        assert '<a href="graph.html">Neuron dependency graph (interactive view)</a>' in report
+        link = '<a href="graph.html" data-artifact="reports/graph.html">Neuron dependency graph (interactive view)</a>'
+        assert link in report
     run = mlflow_runs(project).sort_values("start_time").iloc[-1]
     downloaded = Path(
         mlflow.artifacts.download_artifacts(run_id=run["run_id"], artifact_path="reports", dst_path=tmp_path)
     )
     assert sorted(path.name for path in downloaded.iterdir()) == ["graph.html", "index.html", "report.html"]
     assert broken_links(downloaded) == []
+    artifacts = {entry.path for entry in mlflow.MlflowClient().list_artifacts(run["run_id"], "reports")}
+    assert broken_artifact_links(downloaded, artifacts) == []
     header = RUN_IDENTITY.search((downloaded / "report.html").read_text()).group(0)
     assert run["run_id"] in header and "pipeline <code>ndg</code>" in header
 
@@ -186,6 +189,9 @@ def test_the_link_check_finds_a_broken_link(tmp_path):
         "a.html: #top (no element with id 'top')",
         "a.html: https://x.org (points outside the folder)",
     ]
+    assert broken_artifact_links(tmp_path, {"reports/b.html"}) == ["a.html: b.html#x (no data-artifact)"]
+    (tmp_path / "a.html").write_text('<a href="b.html" data-artifact="reports/c.html">b</a> <a href="#y">y</a>')
+    assert broken_artifact_links(tmp_path, {"reports/b.html"}) == ["a.html: b.html (no artifact reports/c.html)"]
 
 
 def test_the_report_shows_this_runs_numbers(finished_project):

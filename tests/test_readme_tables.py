@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from test_timeline_report import timeline_frame
+import numpy as np
+from test_timeline_report import concepts_frame, timeline_frame
 
-from ndg_pipeline.reporting.readme import fill, timeline_block
+from ndg_pipeline.reporting.readme import fill, timeline_block, timeline_findings
 
 
 def test_the_timeline_block_has_one_column_per_checkpoint_and_the_runs_values() -> None:
@@ -23,3 +24,25 @@ def test_fill_replaces_only_the_named_blocks() -> None:
     text += "middle\n<!-- generated: b -->\nold b\n<!-- end: b -->\n"
     assert fill(text, {"a": "new a\n"}) == text.replace("old a\n", "new a\n")
     assert fill(text, {}) == text
+
+
+def test_the_sentences_under_the_timeline_take_numbers_and_verdicts_from_the_run() -> None:
+    timeline = timeline_frame().assign(**{"interactions.salient_concepts_per_sample": [18.0, 40, 70, 100, 114]})
+    timeline["ei.encoder.10.ei_parts"] = np.nan  # failed its convergence check everywhere
+    text = timeline_findings(timeline, concepts_frame(), "100")
+    assert text.startswith(
+        "The intervention's aligned share (test, patch values) rises from 41.0 % at epoch 1 to 66.5 % at epoch 20"
+        " while its random-set baseline stays at or under 4.0 %: the graph's sets beat random sets from the first"
+    )
+    assert "The edges' mean test accuracy rises from 94.10 % at epoch 1 to 96.83 % at epoch 20." in text
+    assert "explanation ratio rises from 91.2 % at epoch 1 to 95.7 % at epoch 20." in text
+    assert "The number of salient concepts per sample rises from 18.0 at epoch 1 to 114.0 at epoch 20." in text
+    assert "check failed at every checkpoint: EI_parts of `encoder.10`." in text
+    assert text.endswith("At α = 100, 1 of the 2 explained classes have a sufficient neuron (an edge n → class) in "
+                         "the final model's graph.\n")  # class 3 has four, class 7 none  # fmt: skip
+    steady = timeline.assign(**{"ndg.patch.graph.aligned": [3.0, 3.2, 3.5, 3.8, 3.9]})
+    assert "stays between 3.0 and 3.9 % while its random-set baseline stays at or under 4.0 %: at the last " in (
+        timeline_findings(steady, None, "100")
+    )
+    late = timeline.assign(**{"ndg.patch.graph.aligned": [1.4, 3.3, 28.4, 60.1, 88.5]})
+    assert "the final model's do by a factor of 22." in timeline_findings(late, None, "100")  # 88.5 / 4.0

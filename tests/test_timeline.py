@@ -118,7 +118,7 @@ def test_the_timeline_notebook_opens_the_runs_outputs(project, monkeypatch):
 @pytest.mark.slow
 def test_every_report_of_the_default_run_links_to_the_others_on_disk_and_in_mlflow(project, tmp_path):
     import mlflow
-    from report_links import broken_links
+    from report_links import broken_artifact_links, broken_links
 
     (bundle,) = (project / "data" / "08_reporting" / "runs").iterdir()
     names = sorted(path.name for path in bundle.iterdir())
@@ -129,6 +129,8 @@ def test_every_report_of_the_default_run_links_to_the_others_on_disk_and_in_mlfl
     downloaded = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="reports", dst_path=str(tmp_path))
     assert sorted(path.name for path in Path(downloaded).iterdir()) == names
     assert broken_links(Path(downloaded)) == []
+    artifacts = {entry.path for entry in mlflow.MlflowClient().list_artifacts(run_id, "reports")}
+    assert broken_artifact_links(Path(downloaded), artifacts) == []
     for name in names:
         if name != "index.html":
             page = (bundle / name).read_text()

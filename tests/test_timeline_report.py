@@ -171,12 +171,15 @@ def test_cross_lens_tables_and_links() -> None:
     layers = page.tables["layers"][0]
     assert row_of(layers, "latent") == ["latent", "encoder.10", "851", "604", "96.83", "–", "1.690", "2.704", "1.014"]
     per_class, detail = page.tables["concepts"]
-    # class 3: concepts turn on 3/4 and 1/4 sufficient neurons (mean 50%), the whole input 4/4, the baseline 0/4;
-    # necessary: 2/6 and 1/6 (25%), whole input 5/6, baseline 0.
-    assert row_of(per_class, "3") == ["3", "1", "2", "4", "50.00", "100.00", "0.00", "6", "25.00", "83.33", "0.00"]
-    assert row_of(per_class, "7")[3:8] == ["0", "–", "–", "–", "5"]  # no sufficient neuron: shares undefined
+    # class 3: the concept for it (I = 2.5) turns on 3/4 sufficient neurons, the one against it (I = −1.25) 1/4,
+    # the whole input 4/4, the baseline 0/4; necessary: 2/6 and 1/6, whole input 5/6, baseline 0.
+    sufficient = ["4", "75.00", "25.00", "100.00", "0.00"]
+    assert row_of(per_class, "3") == ["3", "1", "1", "1", *sufficient, "6", "33.33", "16.67", "83.33", "0.00"]
+    assert row_of(per_class, "7")[2:9] == ["2", "0", "0", "–", "–", "–", "–"]  # no sufficient neuron: undefined
+    assert row_of(per_class, "7")[9:12] == ["5", "40.00", "–"]  # (3/5 + 1/5) / 2 for; no concept against class 7
     strongest = [row for row in detail if row[:4] == ["0", "3", "concept", "0"]]
-    assert strongest == [["0", "3", "concept", "0", "and", "2", "2.50", "cell 3 cell 4", "3 / 4", "2 / 6"]]
+    assert strongest == [["0", "3", "concept", "0", "and", "2", "2.50", "for", "cell 3 cell 4", "3 / 4", "2 / 6"]]
+    assert [row[7] for row in detail if row[:4] == ["0", "3", "concept", "1"]] == ["against"]
     assert [row[2] for row in detail[1:5]] == ["concept", "concept", "full", "empty"]
     assert not [link for link in page.links if not link.startswith("#")]  # other reports: through the bundle
     named = html.split('id="lens-reports"')[1]

@@ -127,8 +127,15 @@ def main() -> None:
             env={**os.environ, **ONE_THREAD},
             check=True,
         )
-        print(f"\nmutmut ran {len(modules)} module(s) in {(time.perf_counter() - start) / 60:.1f} min")
-    print_table(table(results(), modules, equivalent_mutants()))
+        seconds = time.perf_counter() - start
+    rows = table(results(), modules, equivalent_mutants())
+    if not args.report_only:
+        tested = len(patterns) if args.survivors else sum(int(row["mutants"]) - int(row["no tests"]) for row in rows)
+        print(
+            f"\nmutmut tested {tested} mutants of {len(modules)} module(s) in {seconds / 60:.1f} min "
+            f"({tested / seconds:.2f} mutants/s, generation and the traced test run included)"
+        )
+    print_table(rows)
 
 
 if __name__ == "__main__":

@@ -71,6 +71,12 @@ def tag_value(value: Any) -> str:
     return type(value).__name__
 
 
+def is_disabled(run_params: Mapping[str, Any], disabled: list[str]) -> bool:
+    """Whether ``mlflow.yml`` (``tracking.disable_tracking.pipelines``) turns tracking off for every pipeline run."""
+    names = run_params.get("pipeline_names") or ["__default__"]
+    return all(name in disabled for name in names)
+
+
 def param_value(value: Any) -> str:
     """A parameter as MLflow shows it: strings as they are, anything else as JSON (``20.0``, ``null``, ``["a"]``)."""
     return value if isinstance(value, str) else json.dumps(value)
@@ -93,6 +99,7 @@ class RunTracking(MlflowHook):
         super().__init__()
         self.setup = setup
         self.logged: dict[str, str] = {}
+        self.tracked = False
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog) -> None:
@@ -103,7 +110,9 @@ class RunTracking(MlflowHook):
         super().before_pipeline_run(run_params, pipeline, catalog)
         import mlflow
 
-        if not self._is_mlflow_enabled or mlflow.active_run() is None:
+        disabled = is_disabled(run_params, self.mlflow_config.tracking.disable_tracking.pipelines)
+        self.tracked = not disabled and mlflow.active_run() is not None
+        if not self.tracked:
             return
         tags = {key: tag_value(value) for key, value in run_params.items() if value}
         tags |= {
@@ -119,7 +128,7 @@ class RunTracking(MlflowHook):
     def before_node_run(self, node: Node, catalog: DataCatalog, inputs: dict[str, Any], is_async: bool) -> None:
         """kedro-mlflow's per-node step without its parameter logging, then each new parameter once."""
         super().before_node_run(node, catalog, {}, is_async)
-        if not self._is_mlflow_enabled:
+        if not self.tracked:
             return
         import mlflow
 

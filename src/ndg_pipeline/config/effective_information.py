@@ -86,7 +86,7 @@ class ModelLayersParams(Params):
     layers after unbounded activations from the activations observed on training inputs (``observed_ranges``)."""
 
     layers: list[str] = Field(default_factory=lambda: ["encoder.10", "decoder.0", "decoder.3", "decoder.5"])
-    samples: int = Field(20_000, gt=1)
+    samples: int = Field(500_000, gt=1)
     sensitivity_samples: int = Field(2_000, gt=1)
     bins: int = Field(8, ge=2, le=256)
     relu_max: float = Field(10.0, gt=0)
@@ -102,3 +102,20 @@ class EffectiveInformationParams(Params):
     iris: IrisParams = IrisParams()
     mnist_small: MnistSmallParams = MnistSmallParams()
     model_layers: ModelLayersParams = ModelLayersParams()
+
+    def model_measurement(self):
+        """The :class:`~ndg_pipeline.effective_information.experiments.Measurement` of the trained model's layers:
+        ``model_layers``' samples, bins, ReLU bound and observed ranges with ``measure``'s mode, seed and device."""
+        from ndg_pipeline.effective_information.experiments import Measurement
+
+        chosen = self.model_layers
+        return Measurement(
+            samples=chosen.samples,
+            sensitivity_samples=chosen.sensitivity_samples,
+            bins=chosen.bins,
+            reference=self.measure.reference,
+            seed=self.measure.seed,
+            relu_max=chosen.relu_max,
+            device=self.measure.device,
+            observed_ranges=chosen.observed_ranges,
+        )

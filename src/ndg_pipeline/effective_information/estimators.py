@@ -1,79 +1,94 @@
-"""Plug-in information estimates from binned samples, vectorised over every (input, output) neuron pair.
+"""Plug-in information estimates from binned samples, compiled for the CPU (numba).
 
-Pairwise: the joint counts of every pair (A, B) at once. Small tables (n_in·n_out·bins² ≤ ``TABLE_CELLS``, every
-layer of the paper's networks) come from one matrix product of one-hot codes, onehot(x)ᵀ·onehot(y), per block of
-rows (float32 sums of 0/1 are exact below 2^24 rows); larger ones from one ``bincount`` over (A, B, bin_x, bin_y)
-keys per chunk of input neurons, so the table never holds more than a chunk (a 784 × 100 layer at 64 bins is 321 M
-cells). Whole-layer: each binned row becomes one integer id (mixed radix, or ``unique`` rows when the radix
-overflows), then three entropies.
+Pairwise: the joint counts of every (input A, output B) pair come from one pass over the samples that adds each
+sample's (bin_x, bin_y) to its pair's table; the tables of a chunk of input neurons stay within ``TABLE_CELLS``
+(the paper's layers: 5 × 5 pairs × 8² bins = 1 600 cells, in the first-level cache; a 784 × 100 layer at 64 bins,
+321 M cells, goes chunk by chunk). Whole-layer: each binned row becomes one integer id (mixed radix, or ``unique``
+rows when the radix overflows); counts of ids come from ``bincount`` when the ids are few, else from runs of the
+sorted ids; then three entropies.
 """
 
 from __future__ import annotations
 
 import math
 
+import numba
+import numpy as np
 import torch
 
 from ndg_pipeline.effective_information.binning import DROPPED
 
-KEYS_PER_BINCOUNT = 1 << 24
-"""Keys counted by one ``bincount`` call (16 M int64 = 128 MB), and cells of one chunk's count table."""
-
 TABLE_CELLS = 1 << 22
-"""Cells of the count table of one chunk of input neurons (4 M int64 = 32 MB, a few times that while in use)."""
+"""Cells of the count table of one chunk of input neurons (4 M int64 = 32 MB)."""
 
-ONE_HOT_FLOATS = 1 << 24
-"""Floats of the one-hot codes of one block of rows in the matrix-product path (64 MB)."""
-
-
-def _one_hot(bins: torch.Tensor, width: int) -> torch.Tensor:
-    """(..., rows, n) bin indices → (..., rows, n·width + 1) float32 one-hot codes; a DROPPED bin sets only the
-    last (discarded) column, so that value counts in no pair."""
-    n = bins.shape[-1]
-    index = bins.to(torch.int64) + torch.arange(n, device=bins.device) * width
-    index = torch.where(bins == DROPPED, n * width, index)
-    codes = torch.zeros((*bins.shape[:-1], n * width + 1), dtype=torch.float32, device=bins.device)
-    return codes.scatter_(-1, index, 1.0)
+BINCOUNT_IDS = 1 << 24
+"""Distinct ids up to which id counts come from ``bincount`` (a 128 MB table at most) rather than a sort."""
 
 
-def _counts_by_product(bx: torch.Tensor, by: torch.Tensor, in_bins: int, out_bins: int) -> torch.Tensor:
-    """Joint counts (n_in, n_out, in_bins, out_bins) as sums of onehot(x)ᵀ·onehot(y) over blocks of rows."""
-    samples, n_in = bx.shape
-    n_out = by.shape[-1]
-    per_input = by.dim() == 3
-    width = (n_in * in_bins + 1) + (n_in if per_input else 1) * (n_out * out_bins + 1)
-    rows = max(1, min(ONE_HOT_FLOATS // width, (1 << 24) - 1))
-    total = torch.zeros((n_in, in_bins, n_out * out_bins), dtype=torch.float64, device=bx.device)
-    for s0 in range(0, samples, rows):
-        x, y = bx[s0 : s0 + rows], by[s0 : s0 + rows]
-        if per_input:  # sensitivity: input A's own outputs, one product per A
-            xa = _one_hot(x.T.unsqueeze(-1), in_bins)[..., :in_bins]  # (n_in, rows, in_bins)
-            ya = _one_hot(y.permute(1, 0, 2), out_bins)[..., :-1]  # (n_in, rows, n_out·out_bins)
-            total += torch.bmm(xa.transpose(1, 2), ya)
-        else:
-            product = _one_hot(x, in_bins).T @ _one_hot(y, out_bins)
-            total += product[:-1, :-1].reshape(n_in, in_bins, n_out * out_bins)
-    return total.view(n_in, in_bins, n_out, out_bins).permute(0, 2, 1, 3)
-
-
-def _counts_by_bincount(bx: torch.Tensor, by: torch.Tensor, in_bins: int, out_bins: int, a0: int, a1: int):
-    """Joint counts (a1 − a0, n_out, in_bins, out_bins) of inputs a0 … a1 − 1, by one bincount per block of rows."""
-    samples = bx.shape[0]
-    n_out = by.shape[-1]
+@numba.njit(cache=True, nogil=True)
+def _pair_counts(bx: np.ndarray, by: np.ndarray, in_bins: int, out_bins: int, a0: int, a1: int) -> np.ndarray:
+    """Joint counts (a1 − a0, n_out, in_bins, out_bins) of inputs a0 … a1 − 1 in one pass over the samples; ``by``
+    is (samples, 1, n_out) when every input shares the outputs, (samples, n_in, n_out) per input. A DROPPED bin
+    leaves the sample out of that pair."""
+    n_out = by.shape[2]
+    shared = by.shape[1] == 1
     cells = in_bins * out_bins
-    width = a1 - a0
-    dump = width * n_out * cells
-    counts = torch.zeros(dump + 1, dtype=torch.int64, device=bx.device)
-    a_offset = (torch.arange(width, device=bx.device) * (n_out * cells)).view(1, width, 1)
-    pair_offset = (torch.arange(n_out, device=bx.device) * cells).view(1, 1, n_out)
-    rows = max(1, KEYS_PER_BINCOUNT // (width * n_out))
-    for s0 in range(0, samples, rows):
-        x = bx[s0 : s0 + rows, a0:a1].to(torch.int64).unsqueeze(2)
-        y = (by[s0 : s0 + rows, None] if by.dim() == 2 else by[s0 : s0 + rows, a0:a1]).to(torch.int64)
-        keys = a_offset + pair_offset + x * out_bins + y
-        valid = (x != DROPPED) & (y != DROPPED)
-        counts += torch.bincount(torch.where(valid, keys, dump).reshape(-1), minlength=dump + 1)
-    return counts[:dump].view(width, n_out, in_bins, out_bins)
+    counts = np.zeros((a1 - a0) * n_out * cells, dtype=np.int64)
+    for s in range(bx.shape[0]):
+        for a in range(a0, a1):
+            i = bx[s, a]
+            if i == DROPPED:
+                continue
+            outputs = by[s, 0] if shared else by[s, a]
+            base = (a - a0) * n_out * cells + i * out_bins
+            for b in range(n_out):
+                j = outputs[b]
+                if j != DROPPED:
+                    counts[base + b * cells + j] += 1
+    return counts.reshape((a1 - a0, n_out, in_bins, out_bins))
+
+
+@numba.njit(cache=True, nogil=True)
+def _kept(x: np.ndarray, y: np.ndarray, x_limit: int, y_limit: int) -> np.ndarray:
+    """Rows whose every x bin is below ``x_limit`` and every y bin below ``y_limit``."""
+    keep = np.ones(x.shape[0], dtype=np.bool_)
+    for s in range(x.shape[0]):
+        for k in range(x.shape[1]):
+            if x[s, k] >= x_limit:
+                keep[s] = False
+        for k in range(y.shape[1]):
+            if y[s, k] >= y_limit:
+                keep[s] = False
+    return keep
+
+
+@numba.njit(cache=True, nogil=True)
+def _bounds(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column the least and the greatest value, in one pass (rows ≥ 1)."""
+    low = rows[0].astype(np.int64)
+    high = rows[0].astype(np.int64)
+    for s in range(1, rows.shape[0]):
+        for k in range(rows.shape[1]):
+            low[k] = min(low[k], rows[s, k])
+            high[k] = max(high[k], rows[s, k])
+    return low, high
+
+
+@numba.njit(cache=True, nogil=True)
+def _mixed_radix(rows: np.ndarray, low: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """One int64 id per row: Σ_k (rows[s, k] − low[k]) · weights[k]."""
+    ids = np.empty(rows.shape[0], dtype=np.int64)
+    for s in range(rows.shape[0]):
+        value = 0
+        for k in range(rows.shape[1]):
+            value += (np.int64(rows[s, k]) - low[k]) * weights[k]
+        ids[s] = value
+    return ids
+
+
+def _numpy(values: torch.Tensor) -> np.ndarray:
+    """A CPU numpy view (a copy only when the tensor lives on another device)."""
+    return values.detach().cpu().numpy()
 
 
 def pairwise_mutual_information(bx: torch.Tensor, by: torch.Tensor, in_bins: int, out_bins: int) -> torch.Tensor:
@@ -81,14 +96,14 @@ def pairwise_mutual_information(bx: torch.Tensor, by: torch.Tensor, in_bins: int
     shared by every input, or (samples, n_in, n_out) per input (the sensitivity). A DROPPED bin on either side
     leaves that sample out of that pair."""
     n_in, n_out = bx.shape[1], by.shape[-1]
-    if n_in * n_out * in_bins * out_bins <= TABLE_CELLS:
-        return mutual_information_bits(_counts_by_product(bx, by, in_bins, out_bins))
+    x = np.ascontiguousarray(_numpy(bx))
+    y = np.ascontiguousarray(_numpy(by if by.dim() == 3 else by.unsqueeze(1)))
     per_a = max(1, min(n_in, TABLE_CELLS // (n_out * in_bins * out_bins)))
-    result = torch.zeros((n_in, n_out), dtype=torch.float64, device=bx.device)
+    result = torch.zeros((n_in, n_out), dtype=torch.float64)
     for a0 in range(0, n_in, per_a):
         a1 = min(n_in, a0 + per_a)
-        result[a0:a1] = mutual_information_bits(_counts_by_bincount(bx, by, in_bins, out_bins, a0, a1))
-    return result
+        result[a0:a1] = mutual_information_bits(torch.from_numpy(_pair_counts(x, y, in_bins, out_bins, a0, a1)))
+    return result.to(bx.device)
 
 
 def mutual_information_bits(table: torch.Tensor) -> torch.Tensor:
@@ -117,31 +132,45 @@ def entropy_bits(counts: torch.Tensor) -> float:
     return float(-(p * torch.log2(p)).sum())
 
 
-def row_ids(rows: torch.Tensor) -> tuple[torch.Tensor, int]:
+def row_ids(rows: np.ndarray) -> tuple[np.ndarray, int]:
     """One int64 id per distinct row of an integer matrix, and the number of ids there can be (mixed radix when it
-    fits in 2^53, exact in a float64 product; else ``unique`` rows)."""
+    fits in 2^53; else ``unique`` rows)."""
     if len(rows) == 0:
-        return torch.zeros(0, dtype=torch.int64, device=rows.device), 1
-    low = rows.min(dim=0).values.to(torch.int64)
-    radix = rows.max(dim=0).values.to(torch.int64) - low + 1
-    if float(torch.log2(radix.double()).sum()) < 53:
-        weights = torch.cumprod(torch.cat([torch.ones(1, dtype=torch.int64, device=rows.device), radix[:-1]]), 0)
-        shifted = (rows.to(torch.int64) - low).to(torch.float64)
-        return (shifted @ weights.to(torch.float64)).to(torch.int64), int(torch.prod(radix))
-    ids = torch.unique(rows, dim=0, return_inverse=True)[1]
+        return np.zeros(0, dtype=np.int64), 1
+    low, high = _bounds(rows)
+    radix = high - low + 1
+    if float(np.log2(radix.astype(np.float64)).sum()) < 53:
+        weights = np.cumprod(np.concatenate([[1], radix[:-1]])).astype(np.int64)
+        return _mixed_radix(rows, low, weights), int(np.prod(radix))
+    ids = np.unique(rows, axis=0, return_inverse=True)[1].reshape(-1).astype(np.int64)
     return ids, int(ids.max()) + 1
 
 
-def _entropy_of_ids(ids: torch.Tensor) -> float:
-    return entropy_bits(torch.unique(ids, return_counts=True)[1])
+def _entropy_of_ids(ids: np.ndarray, count: int) -> float:
+    """Entropy of the ids' empirical distribution; ids below ``count`` (counted by value, as ``unique`` orders)."""
+    if count <= max(BINCOUNT_IDS, len(ids)):
+        tally = np.bincount(ids, minlength=count)
+    else:
+        ordered = np.sort(ids)
+        tally = np.diff(np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1], [True]])))
+    return entropy_bits(torch.from_numpy(tally))
 
 
-def vector_mutual_information(bx: torch.Tensor, by: torch.Tensor) -> float:
-    """Plug-in I(X; Y) in bits between the binned rows ``bx`` (samples, n_in) and ``by`` (samples, n_out)."""
-    if len(bx) == 0:
+def vector_mutual_information(
+    bx: torch.Tensor, by: torch.Tensor, x_limit: int | None = None, y_limit: int | None = None
+) -> float:
+    """Plug-in I(X; Y) in bits between the binned rows ``bx`` (samples, n_in) and ``by`` (samples, n_out); with
+    limits, over the rows whose every x bin is below ``x_limit`` and every y bin below ``y_limit`` (deep-ei drops
+    the others)."""
+    x, y = np.ascontiguousarray(_numpy(bx)), np.ascontiguousarray(_numpy(by))
+    if x_limit is not None:
+        keep = _kept(x, y, x_limit, y_limit)
+        x, y = x[keep], y[keep]
+    if len(x) == 0:
         return 0.0
-    (x, _), (y, y_count) = row_ids(bx), row_ids(by)
-    if math.log2(max(int(x.max()) + 1, 1)) + math.log2(y_count) >= 62:
-        x, y = torch.unique(x, return_inverse=True)[1], torch.unique(y, return_inverse=True)[1]
-        y_count = int(y.max()) + 1
-    return _entropy_of_ids(x) + _entropy_of_ids(y) - _entropy_of_ids(x * y_count + y)
+    (x, x_count), (y, y_count) = row_ids(x), row_ids(y)
+    if math.log2(max(x_count, 1)) + math.log2(y_count) >= 62:
+        x, x_count = np.unique(x, return_inverse=True)[1].astype(np.int64), len(np.unique(x))
+        y, y_count = np.unique(y, return_inverse=True)[1].astype(np.int64), len(np.unique(y))
+    joint = x * y_count + y
+    return _entropy_of_ids(x, x_count) + _entropy_of_ids(y, y_count) - _entropy_of_ids(joint, x_count * y_count)

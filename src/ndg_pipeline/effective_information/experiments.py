@@ -158,6 +158,39 @@ def measure_layers(
     return rows
 
 
+def measure_model(
+    model: nn.Module,
+    layers: Sequence[str],
+    settings: Measurement,
+    train: Split | None = None,
+    range_inputs: int = 512,
+    example: torch.Tensor | None = None,
+    dataset: str = "dataset",
+) -> pd.DataFrame:
+    """A trained model's Linear ``layers`` measured as :func:`measure_layers` does, one row per layer, marked as our
+    extension (deep-ei defines no conv networks); the one call behind the lens pipeline and the timeline.
+
+    With ``train`` and ``settings.observed_ranges``, layers after unbounded activations are intervened on over the
+    range their real activations span on the first ``range_inputs`` training inputs; the forward pass that records
+    the topology uses the first training input, else ``example`` (default: one 1 × 28 × 28 image of zeros).
+    ``dataset`` names the model's data in the error for unknown layers."""
+    inputs = None
+    if train is not None:
+        items = [train.dataset[index] for index in range(min(range_inputs, len(train)))]
+        inputs = (train.collate(items) if train.collate else torch.utils.data.default_collate(items))[0]
+        example = inputs[:1]
+    example = torch.zeros((1, 1, 28, 28)) if example is None else example
+    known = linear_layers(topology_of(model, example))
+    unknown = sorted(set(layers) - set(known))
+    if unknown:
+        raise ValueError(
+            f"effective_information.model_layers.layers names {unknown}, which are not Linear layers of the trained "
+            f"model ({dataset}); its Linear layers are {known}."
+        )
+    inputs = inputs if settings.observed_ranges else None
+    return pd.DataFrame(measure_layers(model, example, settings, layers, inputs=inputs)).assign(extension=True)
+
+
 def paper_iris(seed: int, train_size: int = 100, scale: float = 8.0) -> DatasetSplits:
     """Iris as deep-ei's run script prepares it: features divided by ``scale`` (8), shuffled (seeded here; the
     script's shuffle is unseeded), the first ``train_size`` (100) rows for training, the other 50 for testing."""

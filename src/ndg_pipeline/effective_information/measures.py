@@ -149,8 +149,7 @@ def _vector_ei(bins: dict[str, torch.Tensor], in_bins: int, out_bins: int) -> fl
     """Whole-layer EI of drawn bins; in reference mode only rows with no bin above the range count (deep-ei)."""
     if "vx" not in bins:
         return vector_mutual_information(bins["px"], bins["py"])
-    keep = (bins["vx"] < in_bins).all(dim=1) & (bins["vy"] < out_bins).all(dim=1)
-    return vector_mutual_information(bins["vx"][keep], bins["vy"][keep])
+    return vector_mutual_information(bins["vx"], bins["vy"], in_bins, out_bins)
 
 
 def _pairwise(bins: dict[str, torch.Tensor], in_bins: int, out_bins: int) -> torch.Tensor:

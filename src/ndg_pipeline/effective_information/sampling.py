@@ -91,7 +91,7 @@ class Sampler:
 
     def uniform(self, shape: tuple[int, ...], low: float, high: float) -> torch.Tensor:
         """``(high − low) · U + low`` in float32, U uniform on [0, 1), as deep-ei writes it."""
-        return (high - low) * torch.rand(shape, device=self.device, generator=self.generator) + low
+        return torch.rand(shape, device=self.device, generator=self.generator).mul_(high - low).add_(low)
 
     def blocks(self, samples: int, g: LayerMap) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """(inputs, outputs) flattened, in blocks: deep-ei's chunks in reference mode, else ~64 MB blocks."""

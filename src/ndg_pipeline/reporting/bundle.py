@@ -6,6 +6,12 @@ relative link to another report cannot resolve. At the end of a run this hook wr
 saved side by side in one folder, under its catalog file name, with an ``index.html``; the header of each page
 (``macros.html.j2``'s ``run_header``) gets links to the others, so the links resolve in the folder and in any copy
 of it (an MLflow artifact download, a zip). Pages without that header get the links at the top of their body.
+
+MLflow's artifact viewer shows a page from a ``blob:`` URL in a sandboxed frame: a relative link has no folder to
+resolve against there, and the server sends every artifact as a download, so no link can open a sibling file in
+that frame (checked with ``mlflow server`` 3.17 and headless Chromium). Each link to a file of the bundle carries
+its artifact path (``data-artifact="reports/graph.html"``); in that viewer :data:`VIEWER_SCRIPT` turns a click on
+it into a line naming the file to pick in the run's artifact tree, instead of a link that silently does nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +31,25 @@ INDEX = "index.html"
 NAV = re.compile(r'<nav class="bundle" id="bundle-links">.*?</nav>', re.DOTALL)
 BODY = re.compile(r"<body[^>]*>", re.IGNORECASE)
 TITLE = re.compile(r"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+BUNDLE_LINK = re.compile(r'<a href="([\w.-]+\.html)(#[^"]*)?"')
+VIEWER_SCRIPT = """<script>
+if (location.protocol === "blob:") {  // MLflow's artifact viewer: links between files cannot open here
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("a[data-artifact]");
+    if (!link) return;
+    event.preventDefault();
+    let note = document.getElementById("artifact-note");
+    if (!note) {
+      note = document.createElement("p");
+      note.id = "artifact-note";
+      note.style.cssText = "background: #fff3cd; padding: 0.4rem 0.6rem; margin: 0.3rem 0;";
+      document.body.prepend(note);
+    }
+    note.textContent = "MLflow's artifact viewer cannot follow links between files: pick " +
+      link.dataset.artifact + " in this run's artifact tree on the left (or download the reports folder).";
+  });
+}
+</script>"""
 
 
 def is_page(data: Any) -> bool:
@@ -47,7 +72,19 @@ def links_nav(pages: dict[str, str], current: str) -> str:
         for file, page in pages.items()
     ]
     items.append(f'<a href="{INDEX}">all reports of this run</a>')
-    return '<nav class="bundle" id="bundle-links">This run\'s reports: ' + " · ".join(items) + "</nav>"
+    return '<nav class="bundle" id="bundle-links">This run\'s reports: ' + " · ".join(items) + VIEWER_SCRIPT + "</nav>"
+
+
+def with_artifact_paths(page: str, files: set[str]) -> str:
+    """``page`` with each link to a file of the bundle marked with that file's MLflow artifact path."""
+    return BUNDLE_LINK.sub(
+        lambda found: (
+            found.group(0) + f' data-artifact="{ARTIFACT_FOLDER}/{found.group(1)}"'
+            if found.group(1) in files
+            else found.group(0)
+        ),
+        page,
+    )
 
 
 def with_links(page: str, nav: str) -> str:
@@ -67,16 +104,18 @@ def index_page(pages: dict[str, str], version: str) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>Reports of run {html.escape(version)}</title>\n</head>\n<body>\n"
-        f"<h1>Reports of run {html.escape(version)}</h1>\n<ul>\n{items}\n</ul>\n</body>\n</html>\n"
+        f"<h1>Reports of run {html.escape(version)}</h1>\n<ul>\n{items}\n</ul>\n{VIEWER_SCRIPT}\n</body>\n</html>\n"
     )
 
 
 def write_bundle(pages: dict[str, str], folder: Path, version: str) -> Path:
     """Write ``pages`` (file name → HTML) linked to each other, and their index, into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
+    files = {*pages, INDEX}
     for file, page in pages.items():
-        (folder / file).write_text(with_links(page, links_nav(pages, file)), encoding="utf-8")
-    (folder / INDEX).write_text(index_page(pages, version), encoding="utf-8")
+        linked = with_links(page, links_nav(pages, file))
+        (folder / file).write_text(with_artifact_paths(linked, files), encoding="utf-8")
+    (folder / INDEX).write_text(with_artifact_paths(index_page(pages, version), files), encoding="utf-8")
     return folder
 
 

@@ -102,38 +102,12 @@ def measure_trained_model(
     """EI_parts, sensitivity and degeneracy of the trained model's chosen Linear layers with their convergence
     checks; whole-layer EI only where converged. With the dataset ``splits``, layers after unbounded activations
     are intervened on over the range their real activations span on training inputs (``observed_ranges``)."""
-    import torch
-
-    from ndg_pipeline.effective_information.experiments import Measurement, measure_layers
-    from ndg_pipeline.effective_information.topology import linear_layers, topology_of
+    from ndg_pipeline.effective_information.experiments import measure_model
 
     chosen = params.model_layers
-    example = torch.zeros((1, 1, 28, 28))
-    known = linear_layers(topology_of(model, example))
-    unknown = sorted(set(chosen.layers) - set(known))
-    if unknown:
-        raise ValueError(
-            f"effective_information.model_layers.layers names {unknown}, which are not Linear layers of the trained "
-            f"model ({dataset_info.get('name', 'dataset')}); its Linear layers are {known}."
-        )
-    settings = Measurement(
-        samples=chosen.samples,
-        sensitivity_samples=chosen.sensitivity_samples,
-        bins=chosen.bins,
-        reference=params.measure.reference,
-        seed=params.measure.seed,
-        relu_max=chosen.relu_max,
-        device=params.measure.device,
-        observed_ranges=chosen.observed_ranges,
-    )
-    inputs = None
-    if splits is not None and chosen.observed_ranges:
-        train = splits.train
-        items = [train.dataset[index] for index in range(min(chosen.range_inputs, len(train)))]
-        inputs = (train.collate(items) if train.collate else torch.utils.data.default_collate(items))[0]
-        example = inputs[:1]
-    rows = measure_layers(model, example, settings, chosen.layers, inputs=inputs)
-    return pd.DataFrame(rows).assign(extension=True)
+    train = None if splits is None else splits.train
+    dataset = dataset_info.get("name", "dataset")
+    return measure_model(model, chosen.layers, params.model_measurement(), train, chosen.range_inputs, dataset=dataset)
 
 
 def model_metrics(layers: pd.DataFrame) -> MetricHistory:

@@ -94,12 +94,18 @@ def ei_over_checkpoints(
     effective_information: EffectiveInformationParams,
     splits: Any = None,
 ) -> pd.DataFrame:
-    """Per checkpoint and measured layer: EI, EI_parts, sensitivity and degeneracy (the effective-information
-    pipeline's measurement of the trained model, run on that checkpoint)."""
-    from ndg_pipeline.pipelines.effective_information import nodes as ei
+    """Per checkpoint and measured layer: EI, EI_parts, sensitivity and degeneracy (the library call the
+    effective-information pipeline makes for the trained model, run on that checkpoint)."""
+    from ndg_pipeline.effective_information.experiments import measure_model
 
+    chosen = effective_information.model_layers
+    settings = effective_information.model_measurement()
+    train = None if splits is None else splits.train
+    dataset = info.get("name", "dataset")
     frames = [
-        ei.measure_trained_model(model, info, effective_information, splits).assign(**{EPOCH: epoch})
+        measure_model(model, chosen.layers, settings, train, chosen.range_inputs, dataset=dataset).assign(
+            **{EPOCH: epoch}
+        )
         for epoch, model in _each(checkpoints, "effective information")
     ]
     table = pd.concat(frames, ignore_index=True)

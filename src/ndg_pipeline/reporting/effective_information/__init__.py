@@ -13,10 +13,26 @@ import pandas as pd
 from ndg_pipeline.reporting.effective_information.figures import causal_plane_figure, over_epochs
 from ndg_pipeline.reporting.header import RunHeader, template_environment
 
-LAYER_COLUMNS = (
-    "layer", "n_in", "n_out", "ei", "ei_parts", "sensitivity", "degeneracy_parts", "integration", "in_low",
-    "in_high", "out_low", "out_high", "outside_share",
-)  # fmt: skip
+LAYER_MEASURES = ("layer", "n_in", "n_out", "ei", "ei_parts", "sensitivity", "degeneracy_parts", "integration")
+LAYER_RANGES = ("layer", "in_low", "in_high", "out_low", "out_high", "outside_share")
+SUMMARY_COLUMNS = ("layer", "seed", "n_in", "n_out", "ei", "ei_parts", "sensitivity", "integration")
+COUNTS = frozenset({"seed", "n_in", "n_out"})  # whole numbers, printed without decimals
+HEADINGS = {
+    "layer": "layer",
+    "seed": "seed",
+    "n_in": "inputs",
+    "n_out": "outputs",
+    "ei": "EI (bits)",
+    "ei_parts": "EI_parts (bits)",
+    "sensitivity": "sensitivity S (bits)",
+    "degeneracy_parts": "degeneracy D = S − EI_parts (bits)",
+    "integration": "integration φ = EI − EI_parts (bits)",
+    "in_low": "input range: low",
+    "in_high": "input range: high",
+    "out_low": "output range: low",
+    "out_high": "output range: high",
+    "outside_share": "outputs outside the range",
+}
 PAPER_FINDINGS = {
     "iris": "EI changes most while the loss falls fastest, then levels off; the Iris layers differentiate less in "
     "the causal plane than MNIST's.",
@@ -25,8 +41,11 @@ PAPER_FINDINGS = {
 }
 
 
-def _cell(value: Any, samples: int | None, flag: bool | None) -> str:
-    """A table cell: 3 decimals, "not converged at N samples" for NaN (or an unconverged value), ⚠ when flagged."""
+def _cell(value: Any, samples: int | None, flag: bool | None, count: bool = False) -> str:
+    """A table cell: counts as integers, measures with 3 decimals, "not converged at N samples" for NaN (or an
+    unconverged value)."""
+    if count:
+        return str(int(value))
     if isinstance(value, float):
         if pd.isna(value) or flag is False:
             return f"not converged at {samples} samples" if samples else "—"
@@ -35,18 +54,20 @@ def _cell(value: Any, samples: int | None, flag: bool | None) -> str:
 
 
 def _table(frame: pd.DataFrame, columns: tuple[str, ...]) -> dict[str, list]:
-    """Header and formatted rows; each measure shown only where its own convergence flag holds."""
+    """Readable headings and formatted rows (for ``render_table``); each measure shown only where its own
+    convergence flag holds."""
     rows = []
     for record in frame.to_dict("records"):
         row = []
         for column in columns:
             base = "ei" if column == "integration" else column
             flag = record.get(f"{base}_converged")
-            row.append(_cell(record[column], record.get("samples"), None if flag is None else bool(flag)))
+            samples = record.get("samples")
+            row.append(_cell(record[column], samples, None if flag is None else bool(flag), column in COUNTS))
             if column == "outside_share" and record.get("outside_flag"):
                 row[-1] += " ⚠ > 1 %"
-        rows.append(row)
-    return {"columns": list(columns), "rows": rows}
+        rows.append({"cells": row})
+    return {"columns": [HEADINGS[column] for column in columns], "rows": rows}
 
 
 def _convergence(frame: pd.DataFrame) -> dict[str, str]:
@@ -55,7 +76,8 @@ def _convergence(frame: pd.DataFrame) -> dict[str, str]:
     for measure in ("ei", "ei_parts", "sensitivity"):
         share = frame[f"{measure}_converged"].mean()
         change = frame[f"{measure}_change"].max()
-        result[measure] = f"{100 * share:.0f} % converged (largest N/2 → N change {change:.3f} bits)"
+        largest = "no value to compare" if pd.isna(change) else f"largest N/2 → N change {change:.3f} bits"
+        result[measure] = f"{100 * share:.0f} % converged ({largest})"
     return result
 
 
@@ -85,9 +107,7 @@ def render_report(
                 ),
                 "plane_figure": causal_plane_figure(frame, experiment),
                 "integration_figure": over_epochs(frame, experiment, {"integration": "φ = EI − EI_parts (converged)"}),
-                "summary": _table(
-                    summary, ("layer", "seed", "n_in", "n_out", "ei", "ei_parts", "sensitivity", "integration")
-                ),
+                "summary": _table(summary, SUMMARY_COLUMNS),
             }
         )
     environment = template_environment("ndg_pipeline.reporting.effective_information", ".", strict=False)
@@ -96,7 +116,8 @@ def render_report(
         identity=header.identity,
         fingerprints=header.fingerprints,
         experiments=experiments,
-        layers=_table(layers, LAYER_COLUMNS),
+        layers=_table(layers, LAYER_MEASURES),
+        ranges=_table(layers, LAYER_RANGES),
         measure=parameters["measure"],
         model_layers=parameters["model_layers"],
     )

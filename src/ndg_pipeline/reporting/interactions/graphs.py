@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import graphviz
 import networkx as nx
@@ -16,7 +17,7 @@ CONCEPTS_PER_ROW = 16  # the interactive view stacks concepts in rows, strongest
 PYVIS_OPTIONS = {
     "layout": {"hierarchical": {"enabled": True, "direction": "UD", "sortMethod": "directed", "levelSeparation": 110}},
     "physics": {"enabled": False},
-    "edges": {"arrows": {"to": {"enabled": False}}, "color": {"color": "#b0b0b0"}},
+    "edges": {"color": {"color": "#9e9e9e"}},
     "interaction": {"hover": True},
 }
 
@@ -62,14 +63,15 @@ def strongest_concepts(graph: nx.DiGraph, count: int | None) -> nx.DiGraph:
 
 
 def to_svg(graph: nx.DiGraph, max_concepts: int | None = None) -> str:
-    """Graphviz drawing, output on top, players at the bottom; dashed borders mark OR concepts. With
-    ``max_concepts``, only the strongest concepts are drawn (the title says so)."""
+    """Graphviz drawing, output on top, players at the bottom, arrows from the parts to the whole they build;
+    dashed borders mark OR concepts. With ``max_concepts``, only the strongest concepts are drawn (the title says
+    so)."""
     graph = strongest_concepts(graph, max_concepts)
     strongest = _strongest(graph)
     dot = graphviz.Digraph(
         graph_attr={"rankdir": "TB", "label": graph.graph.get("title", ""), "labelloc": "t", "nodesep": "0.15"},
         node_attr={"shape": "box", "style": "rounded,filled", "fontname": "Helvetica", "fontsize": "11"},
-        edge_attr={"color": "#9e9e9e", "arrowhead": "none"},
+        edge_attr={"color": "#9e9e9e", "dir": "back", "arrowtail": "normal", "arrowsize": "0.6"},  # parts → whole
     )
     ids = {node: f"n{i}" for i, node in enumerate(_sorted_nodes(graph))}
     for node, node_id in ids.items():
@@ -115,14 +117,28 @@ def _network(name: str, graph: nx.DiGraph) -> Network:
             level=rows.get(node, levels.get(data["layer"], 1)),
             borderDashes=data.get("kind") == "or",
         )
-    for source, target in graph.edges:
-        network.add_edge(source, target)
+    for source, target in graph.edges:  # edges run whole → part: the head at the whole reads parts → whole
+        network.add_edge(source, target, arrows="from")
     return network
 
 
+PAGE_TITLE = "AND-OR graphs of the interaction lens"
+HEADER = f"""
+<header style="font-family: Helvetica, Arial, sans-serif; max-width: 1200px; margin: 0.5rem auto; line-height: 1.4">
+<h1 style="font-size: 1.4rem; margin: 0.3rem 0">{PAGE_TITLE}</h1>
+<p style="margin: 0.3rem 0">One input's graph at a time: <label>sample <select id="sample-choice"></select></label>.
+Arrows point from the parts to the whole they build: players (gray, bottom) → merged coalitions (purple) → concepts
+→ the output on top, which sums the concepts and the constant v(∅).</p>
+<p style="margin: 0.3rem 0">Legend:
+<span style="background: #e53935; color: #fff; padding: 0 0.4rem">concept pushing the output up</span>
+<span style="background: #1e88e5; color: #fff; padding: 0 0.4rem">concept pushing it down</span>
+(paler = weaker, rows ordered strongest first) ·
+<span style="border: 1px solid #333; padding: 0 0.4rem">solid border: AND</span> (needs all its players) ·
+<span style="border: 1px dashed #333; padding: 0 0.4rem">dashed border: OR</span> (any one suffices) ·
+hover a node for its players and value; drag to pan, scroll to zoom.</p>
+</header>
+"""
 SWITCH = """
-<div style="position:fixed;top:8px;left:8px;z-index:10;background:#fff;padding:4px 8px;border:1px solid #ccc">
-<label>sample <select id="sample-choice"></select></label></div>
 <script>
 const graphsBySample = %s;
 const choice = document.getElementById("sample-choice");
@@ -136,12 +152,14 @@ choice.addEventListener("change", () => {
 
 
 def to_html(graphs: dict[str, nx.DiGraph]) -> str:
-    """One self-contained interactive page (scripts inlined, works offline): every sample's whole AND-OR graph,
-    one at a time, chosen in a menu; hover a node for its players and value."""
+    """One self-contained interactive page (scripts inlined, works offline) with a title and a legend: every
+    sample's whole AND-OR graph, one at a time, chosen in a menu; hover a node for its players and value."""
     networks = {name: _network(name, graph) for name, graph in graphs.items()}
     data = {
         name: {"title": graphs[name].graph.get("title", name), "nodes": network.nodes, "edges": network.edges}
         for name, network in networks.items()
     }
     page = REMOTE_RESOURCE.sub("", next(iter(networks.values())).generate_html())
+    page = re.sub(r"<title>.*?</title>|(?=</head>)", f"<title>{PAGE_TITLE}</title>", page, count=1, flags=re.DOTALL)
+    page = re.sub(r"<body[^>]*>", lambda found: found.group(0) + HEADER, page, count=1)
     return page.replace("</body>", SWITCH % json.dumps(data) + "</body>")

@@ -27,7 +27,8 @@ MEASURE_COLORS = {
     "degeneracy": ("degeneracy", "tab:grey"),
 }
 INPUT_STYLES = {
-    "concept": ("top concepts alone", "tab:red"),
+    "for": ("top concepts for the class (I > 0) alone", "tab:red"),
+    "against": ("top concepts against it (I < 0) alone", "tab:purple"),
     "full": ("whole input", "tab:blue"),
     "empty": ("baseline alone", "tab:grey"),
 }
@@ -264,15 +265,15 @@ def layers_figure(layers: pd.DataFrame) -> str:
 
 def concepts_figure(per_class: pd.DataFrame) -> str:
     """Per class, the mean share of its sufficient (left) and necessary (right) NDG neurons that hold on the top
-    concepts alone, the whole input and the baseline alone, as grouped bars ("none" where the graph has no such
-    neuron for the class); a data URI."""
+    concepts for the class alone, those against it alone, the whole input and the baseline alone, as grouped bars
+    ("none" where the graph has no such neuron for the class); a data URI."""
     figure, axes = _canvas(10, 3.6, 1, 2)
     positions = np.arange(len(per_class))
     width = 0.8 / len(INPUT_STYLES)
     for axis, role in zip(axes, ("sufficient", "necessary"), strict=True):
         for offset, (source, (label, color)) in enumerate(INPUT_STYLES.items()):
             shares = 100.0 * pd.to_numeric(per_class[f"{role}_{source}"], errors="coerce")
-            axis.bar(positions + (offset - 1) * width, shares, width, color=color, label=label)
+            axis.bar(positions + (offset - 1.5) * width, shares, width, color=color, label=label)
         for position, count in zip(positions, per_class[role], strict=True):
             if count == 0:
                 axis.text(position, 2, "none in\nthe graph", ha="center", va="bottom", fontsize=8, color="#555555")
@@ -285,5 +286,5 @@ def concepts_figure(per_class: pd.DataFrame) -> str:
             f"the class's {role} NDG neurons ({'n → class' if role == 'sufficient' else 'class → n'})", fontsize=10
         )
         axis.grid(True, axis="y", alpha=0.3)
-    figure.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", ncol=3, fontsize=9)
+    figure.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", ncol=2, fontsize=9)
     return data_uri(png_bytes(figure))

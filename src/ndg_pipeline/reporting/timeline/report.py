@@ -181,23 +181,40 @@ def layers_table(layers: pd.DataFrame) -> Table:
     return Table(columns, rows, groups)
 
 
+def concept_sources(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """Which rows each input source holds: the top concepts that push the class's output up (I(S) > 0) apart from
+    those that push it down (I(S) < 0), the whole input, the baseline alone."""
+    concept = frame["input"] == "concept"
+    return {
+        "for": concept & (frame["value"] > 0),
+        "against": concept & (frame["value"] < 0),
+        "full": frame["input"] == "full",
+        "empty": frame["input"] == "empty",
+    }
+
+
 def concepts_per_class(concepts: pd.DataFrame, class_names: list[str]) -> pd.DataFrame:
-    """Per class: samples, concepts per sample, the class's sufficient and necessary neuron counts, and the mean
-    share of each that holds on the concept-only inputs, the whole inputs and the baseline alone."""
+    """Per class: samples, top concepts for and against the class, the class's sufficient and necessary neuron
+    counts, and the mean share of each that holds on each input source (:func:`concept_sources`)."""
     rows = []
     for label, frame in concepts.groupby("label", sort=True):
+        sources = concept_sources(frame)
         row: dict[str, Any] = {
             "class": class_label(int(label), class_names),
             "samples": frame["sample"].nunique(),
-            "concepts": int((frame["input"] == "concept").sum()),
+            "concepts_for": int(sources["for"].sum()),
+            "concepts_against": int(sources["against"].sum()),
             "sufficient": int(frame["sufficient"].max()),
             "necessary": int(frame["necessary"].max()),
         }
         for role in ("sufficient", "necessary"):
-            for source in ("concept", "full", "empty"):
-                row[f"{role}_{source}"] = frame.loc[frame["input"] == source, f"{role}_share"].mean()
+            for source, rows_of in sources.items():
+                row[f"{role}_{source}"] = frame.loc[rows_of, f"{role}_share"].mean()
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+SOURCES = ("for", "against", "full", "empty")
 
 
 def concepts_class_table(per_class: pd.DataFrame) -> Table:
@@ -207,23 +224,30 @@ def concepts_class_table(per_class: pd.DataFrame) -> Table:
             [
                 row["class"],
                 format_exact(row["samples"]),
-                format_exact(row["concepts"]),
+                format_exact(row["concepts_for"]),
+                format_exact(row["concepts_against"]),
                 format_exact(row["sufficient"]),
-                *(format_fraction(row[f"sufficient_{source}"]) for source in ("concept", "full", "empty")),
+                *(format_fraction(row[f"sufficient_{source}"]) for source in SOURCES),
                 format_exact(row["necessary"]),
-                *(format_fraction(row[f"necessary_{source}"]) for source in ("concept", "full", "empty")),
+                *(format_fraction(row[f"necessary_{source}"]) for source in SOURCES),
             ]
         )
         for row in per_class.to_dict("records")
     ]
-    on = ["top concepts", "whole input", "baseline"]
-    columns = ["class", "samples", "concepts", "in graph", *on, "in graph", *on]
-    groups = [("", 3), ("sufficient neurons (n → class): count, % on", 4), ("necessary neurons (class → n)", 4)]
+    on = ["for", "against", "whole", "baseline"]  # % on: the concepts of each sign alone, the whole input, none
+    columns = ["class", "samples", "for (I > 0)", "against (I < 0)", "in graph", *on, "in graph", *on]
+    groups = [
+        ("", 2),
+        ("top concepts", 2),
+        ("sufficient neurons (n → class): count, % on", 5),
+        ("necessary neurons (class → n): count, % on", 5),
+    ]
     return Table(columns, rows, groups)
 
 
 def concepts_detail_table(concepts: pd.DataFrame, class_names: list[str]) -> Table:
-    """Every (sample, input) row: the concept and how many of its class's neurons hold on it."""
+    """Every (sample, input) row: the concept, whether it pushes for or against its class, and how many of its
+    class's neurons hold on it."""
     position = concepts["input"].map({"concept": 0, "full": 1, "empty": 2})
     ordered = concepts.assign(position=position).sort_values(["sample", "position", "rank"])
     rows = [
@@ -236,6 +260,7 @@ def concepts_detail_table(concepts: pd.DataFrame, class_names: list[str]) -> Tab
                 str(row["kind"] or MISSING) if row["input"] == "concept" else MISSING,
                 format_exact(row["order"]) if row["input"] == "concept" else MISSING,
                 format_decimal(row["value"]) if row["input"] == "concept" else MISSING,
+                ("for" if row["value"] > 0 else "against") if row["input"] == "concept" else MISSING,
                 str(row["players"]) if row["input"] == "concept" else MISSING,
                 f"{format_exact(row['sufficient_on'])} / {format_exact(row['sufficient'])}",
                 f"{format_exact(row['necessary_on'])} / {format_exact(row['necessary'])}",
@@ -243,7 +268,7 @@ def concepts_detail_table(concepts: pd.DataFrame, class_names: list[str]) -> Tab
         )
         for row in ordered.to_dict("records")
     ]
-    columns = ["sample", "class", "input", "rank", "kind", "order", "I(S)", "players"]
+    columns = ["sample", "class", "input", "rank", "kind", "order", "I(S)", "pushes the class", "players"]
     return Table([*columns, "sufficient on", "necessary on"], rows)
 
 
