@@ -12,13 +12,8 @@ TINY = {
     "mine": {"alpha": 5},
     "interactions": {"timeline_per_class": 1, "split": {"iterations": 200}},
     "effective_information": {"model_layers": {"samples": 1000, "sensitivity_samples": 100, "range_inputs": 64}},
-    "study": {
-        "lenses": LENSES,
-        "presets": {
-            "tiny": {"seeds": [0, 1], "overrides": {"data.limit": 120, "train.epochs": 1, "train.checkpoints": [1]}}
-        },
-    },
 }
+TINY_PRESET = {"seeds": [0, 1], "overrides": {"data.limit": 120, "train.epochs": 1, "train.checkpoints": [1]}}
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +21,10 @@ def project(tmp_path_factory):
     """The memorisation study at a tiny preset (written to conf/local: presets are nested, --params cannot hold
     them), run once with the real ``kedro`` command."""
     project = make_project(tmp_path_factory.mktemp("study"))
-    (project / "conf" / "local" / "parameters.yml").write_text(yaml.safe_dump(TINY))
+    study = yaml.safe_load((project / "conf" / "base" / "parameters_study.yml").read_text())["study"]
+    study["presets"]["tiny"] = TINY_PRESET  # conf/local replaces a whole group: the study group is written whole
+    local = {**TINY, "study": {**study, "lenses": LENSES}}
+    (project / "conf" / "local" / "parameters.yml").write_text(yaml.safe_dump(local))
     run_kedro(project, "run", "--pipelines=study", "--params", "study.name=memorization,study.preset=tiny")
     return project
 
