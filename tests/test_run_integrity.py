@@ -331,3 +331,25 @@ def test_two_runs_at_once_on_one_project_both_finish_each_with_its_own_lineage(t
     assert record(project, "data/05_model_input/interaction_samples.parquet")["lineage"]["model"] == model["model"]
     even = record(project, "data/06_models/model.pt")["lineage"]  # the control's new model, saved meanwhile
     assert even["data"] != model["data"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--pipelines=ndg"],
+            "trained_model: --load-versions pins an entry this run makes itself (node 'train'). Start after it "
+            "(`--from-nodes=record_activations`, same --load-versions), or drop the pin.",
+        ),
+        (
+            ["--pipelines=ndg", "--from-nodes=record_activations"],
+            "trained_model: --load-versions pins version 2026-11-22T11.33.00.000Z, which was never saved (newest: "
+            "none yet).",
+        ),
+    ],
+)
+def test_a_pin_the_run_cannot_read_is_refused_before_any_work(kedro_project, args, message):
+    pinned = "--load-versions=trained_model:2026-11-22T11.33.00.000Z"
+    result = run_kedro(kedro_project, "run", *args, pinned, "--params", "data.limit=64", check=False)
+    assert result.returncode == 1 and message in " ".join(" ".join(error_block(result)).split())
+    assert "Traceback" not in output_of(result) and not written_files(kedro_project)

@@ -348,6 +348,10 @@ def choose_versions(
         if version is None:
             missing[name] = (missing_version(folder, wanted), rebuild_command(every, name, run_params))
             continue
+        if not (folder / version).is_dir():
+            saved = ", ".join(versions.versions(folder)[:3]) or "none yet"
+            problems.append(f"{name}: --load-versions pins version {version}, which was never saved (newest: {saved}).")
+            continue
         if name not in pins:
             pin(catalog, name, Version(version, save_version))
         record = versions.read_record(folder / version)
@@ -380,6 +384,21 @@ def load_setting(catalog: DataCatalog, context: KedroContext, names: list[str], 
     for name, found in loaded.items():
         fingerprints = f" ({lineage_text(found)})" if lineage_text(found) else ""
         print(f"{name}: version {found['version']}, made with {made_with}{fingerprints}")
+
+
+def made_here(pipeline: Pipeline, pins: dict[str, str]) -> list[str]:
+    """Refusals for pins of entries this run makes itself: Kedro would load the pinned version only after the
+    node that makes the entry has run, and fail there if it does not exist."""
+    problems = []
+    for name in sorted(set(pins) & pipeline.all_outputs()):
+        maker = next(node.name for node in pipeline.nodes if name in node.outputs)
+        reader = next((node.name for node in pipeline.nodes if name in node.inputs), None)  # nodes are in run order
+        start = f"`--from-nodes={reader}`" if reader else "a pipeline that reads it"
+        problems.append(
+            f"{name}: --load-versions pins an entry this run makes itself (node {maker!r}). Start after it "
+            f"({start}, same --load-versions), or drop the pin."
+        )
+    return problems
 
 
 class Lineage:
@@ -430,7 +449,7 @@ class Lineage:
         loaded, problems = choose_versions(
             catalog, params, sorted(pipeline.inputs()), run_params, self.pins, self.save_version
         )
-        problems += out_of_step(pipeline, loaded)
+        problems += out_of_step(pipeline, loaded) + made_here(pipeline, self.pins)
         if problems:
             raise RunRefused(
                 f"this run ({pipeline_label(run_params)}) would load saved versions it cannot use:\n"
