@@ -3,6 +3,7 @@ tags, interrupts that end the MLflow run as KILLED, and lineage checks between a
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import signal
@@ -100,11 +101,14 @@ def prepare_store(uri: str) -> None:
     import mlflow
 
     path = Path(uri.removeprefix("sqlite:///"))
-    with path.open("a") as handle:  # flock, not sqlite's own byte-range locks: they do not interfere
+    # A lock file beside the store, never the store itself: closing any descriptor of the database file drops
+    # every POSIX lock sqlite holds on it in this process, and another run closing its last connection then
+    # checkpoints and deletes the WAL under this one's open connections (a malformed store).
+    with path.with_name(f"{path.name}.lock").open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             mlflow.MlflowClient(tracking_uri=uri).search_experiments(max_results=1)  # creates the tables if new
-            with sqlite3.connect(path, timeout=60) as store:
+            with contextlib.closing(sqlite3.connect(path, timeout=60)) as store:
                 store.execute("PRAGMA journal_mode=WAL")
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
@@ -392,8 +396,8 @@ def made_here(pipeline: Pipeline, pins: dict[str, str]) -> list[str]:
     problems = []
     for name in sorted(set(pins) & pipeline.all_outputs()):
         maker = next(node.name for node in pipeline.nodes if name in node.outputs)
-        reader = next((node.name for node in pipeline.nodes if name in node.inputs), None)  # nodes are in run order
-        start = f"`--from-nodes={reader}`" if reader else "a pipeline that reads it"
+        readers = ",".join(node.name for node in pipeline.nodes if name in node.inputs)
+        start = f"`--from-nodes={readers}`" if readers else "a pipeline that reads it"
         problems.append(
             f"{name}: --load-versions pins an entry this run makes itself (node {maker!r}). Start after it "
             f"({start}, same --load-versions), or drop the pin."
