@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -328,3 +329,52 @@ def test_two_runs_at_once_on_one_project_both_finish_each_with_its_own_lineage(t
     assert record(project, "data/05_model_input/interaction_samples.parquet")["lineage"]["model"] == model["model"]
     even = record(project, "data/06_models/model.pt")["lineage"]  # the control's new model, saved meanwhile
     assert even["data"] != model["data"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--pipelines=ndg"],
+            "trained_model: --load-versions pins an entry this run makes itself (node 'train'). Start after it "
+            "(`--from-nodes=record_activations,intervene`, same --load-versions), or drop the pin.",
+        ),
+        (
+            ["--pipelines=ndg", "--from-nodes=record_activations"],
+            "trained_model: --load-versions pins version 2026-11-22T11.33.00.000Z, which was never saved (newest: "
+            "none yet).",
+        ),
+    ],
+)
+def test_a_pin_the_run_cannot_read_is_refused_before_any_work(kedro_project, args, message):
+    pinned = "--load-versions=trained_model:2026-11-22T11.33.00.000Z"
+    result = run_kedro(kedro_project, "run", *args, pinned, "--params", "data.limit=64", check=False)
+    assert result.returncode == 1 and message in " ".join(" ".join(error_block(result)).split())
+    assert "Traceback" not in output_of(result) and not written_files(kedro_project)
+
+
+def test_a_data_file_the_user_must_provide_is_a_short_error_naming_it_and_the_fix(kedro_project):
+    result = run_kedro(kedro_project, "run", "--pipelines=ndg", "--params", "data.name=mnist", check=False)
+    block = " ".join(" ".join(error_block(result)).split())
+    assert result.returncode == 1 and "Traceback" not in output_of(result)
+    assert f"MNIST IDX files were not found under {kedro_project / 'data/01_raw/MNIST/raw'}" in block
+    assert "Set data.download: true on a machine with the internet" in block
+
+
+def test_preparing_the_store_keeps_the_locks_of_this_process_open_connections(tmp_path):
+    """A run that prepares the store while this process holds a connection (as a second in-process session does)
+    must not drop its locks: another process closing its last connection would then delete the WAL under it."""
+    import sqlite3
+
+    from ndg_pipeline.hooks import prepare_store
+
+    store = tmp_path / "mlflow.db"
+    prepare_store(f"sqlite:///{store}")
+    reader = sqlite3.connect(store)
+    reader.execute("SELECT count(*) FROM experiments").fetchall()
+    prepare_store(f"sqlite:///{store}")
+    write = f"import sqlite3; c = sqlite3.connect({str(store)!r}); c.execute('PRAGMA user_version = 1'); c.close()"
+    subprocess.run([sys.executable, "-c", write], check=True)
+    assert store.with_name("mlflow.db-wal").exists()  # still open here: the closing writer was not the last
+    assert reader.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    reader.close()

@@ -10,10 +10,12 @@ import pandas as pd
 import pytest
 from conftest import make_project, mlflow_runs, run_notebook, versions
 
+from ndg_pipeline.tracking import flatten
+
 TINY = {
     "data": {"limit": 600},
     "model": {"dropout": 0.0, "hidden_dropout": 0.0, "decoder_dropout": 0.0},
-    "train": {"epochs": 3, "checkpoints": [1, 3], "learning_rate": 0.003},
+    "train": {"epochs": 3, "checkpoints": [1], "learning_rate": 0.003},  # the last epoch is always kept
     "mine": {"alpha": 5},
     "interactions": {"samples_per_class": 1, "split": {"iterations": 200}},
     "effective_information": {
@@ -28,19 +30,16 @@ TINY = {
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    """One default run (``kedro run`` with no --pipelines) of a tiny setting, in-process; the setting is written to
-    conf/local (it has lists, which --params cannot hold), where the notebook reads it too."""
-    import yaml
+    """One default run (``kedro run`` with no --pipelines) of a tiny setting, in-process."""
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
     project = make_project(tmp_path_factory.mktemp("timeline"))
-    (project / "conf" / "local" / "parameters.yml").write_text(yaml.safe_dump(TINY))
     here = os.getcwd()
     os.chdir(project)  # as `kedro run` does: the MLflow store and data paths resolve from the project folder
     try:
         bootstrap_project(project)
-        with KedroSession.create(project_path=project) as session:
+        with KedroSession.create(project_path=project, runtime_params=TINY) as session:
             session.run()
     finally:
         os.chdir(here)
@@ -109,7 +108,8 @@ def test_the_cross_lens_tables_read_the_final_models_graph(project):
 
 @pytest.mark.slow
 def test_the_timeline_notebook_opens_the_runs_outputs(project, monkeypatch):
-    outputs = run_notebook("timeline.ipynb", project, monkeypatch)
+    setting = ",".join(f"{key}={value}" for key, value in flatten(TINY).items())  # as --params takes it
+    outputs = run_notebook("timeline.ipynb", project, monkeypatch, NDG_PARAMS=setting)
     printed = "".join(output.get("text", "") for output in outputs)
     assert "measured layers:" in printed
     assert sum("image/png" in output.get("data", {}) for output in outputs) == 2  # the timeline, the causal plane

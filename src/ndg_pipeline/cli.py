@@ -1,8 +1,9 @@
 """The project's ``kedro run``: Kedro's own command, with short errors.
 
 A run this project refuses (bad parameters, inputs out of step, a missing or corrupt saved version), an
-interrupted run and a dataset that cannot be read or written end with the problem, its cause and the fix in a
-few lines instead of a traceback; ``kedro run --verbose`` (or ``NDG_VERBOSE=1``) shows the traceback too.
+interrupted run, a dataset that cannot be read or written and a data or model file that is not there end with the
+problem, its cause and the fix in a few lines instead of a traceback; ``kedro run --verbose`` (or ``NDG_VERBOSE=1``)
+shows the traceback too.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from kedro.io.core import DatasetError
 from ndg_pipeline.errors import RunRefused
 from ndg_pipeline.hooks import RunInterrupted
 
-SHORT = (RunRefused, RunInterrupted, DatasetError)
+SHORT = (RunRefused, RunInterrupted, DatasetError, FileNotFoundError)  # the last: data or model files a user provides
 VERBOSE_ENV = "NDG_VERBOSE"
 
 

@@ -3,6 +3,7 @@ tags, interrupts that end the MLflow run as KILLED, and lineage checks between a
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import signal
@@ -100,11 +101,14 @@ def prepare_store(uri: str) -> None:
     import mlflow
 
     path = Path(uri.removeprefix("sqlite:///"))
-    with path.open("a") as handle:  # flock, not sqlite's own byte-range locks: they do not interfere
+    # A lock file beside the store, never the store itself: closing any descriptor of the database file drops
+    # every POSIX lock sqlite holds on it in this process, and another run closing its last connection then
+    # checkpoints and deletes the WAL under this one's open connections (a malformed store).
+    with path.with_name(f"{path.name}.lock").open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             mlflow.MlflowClient(tracking_uri=uri).search_experiments(max_results=1)  # creates the tables if new
-            with sqlite3.connect(path, timeout=60) as store:
+            with contextlib.closing(sqlite3.connect(path, timeout=60)) as store:
                 store.execute("PRAGMA journal_mode=WAL")
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
@@ -352,6 +356,10 @@ def choose_versions(
         if version is None:
             missing[name] = (missing_version(folder, wanted), rebuild_command(every, name, run_params))
             continue
+        if not (folder / version).is_dir():
+            saved = ", ".join(versions.versions(folder)[:3]) or "none yet"
+            problems.append(f"{name}: --load-versions pins version {version}, which was never saved (newest: {saved}).")
+            continue
         if name not in pins:
             pin(catalog, name, Version(version, save_version))
         record = versions.read_record(folder / version)
@@ -384,6 +392,21 @@ def load_setting(catalog: DataCatalog, context: KedroContext, names: list[str], 
     for name, found in loaded.items():
         fingerprints = f" ({lineage_text(found)})" if lineage_text(found) else ""
         print(f"{name}: version {found['version']}, made with {made_with}{fingerprints}")
+
+
+def made_here(pipeline: Pipeline, pins: dict[str, str]) -> list[str]:
+    """Refusals for pins of entries this run makes itself: Kedro would load the pinned version only after the
+    node that makes the entry has run, and fail there if it does not exist."""
+    problems = []
+    for name in sorted(set(pins) & pipeline.all_outputs()):
+        maker = next(node.name for node in pipeline.nodes if name in node.outputs)
+        readers = ",".join(node.name for node in pipeline.nodes if name in node.inputs)
+        start = f"`--from-nodes={readers}`" if readers else "a pipeline that reads it"
+        problems.append(
+            f"{name}: --load-versions pins an entry this run makes itself (node {maker!r}). Start after it "
+            f"({start}, same --load-versions), or drop the pin."
+        )
+    return problems
 
 
 class Lineage:
@@ -434,7 +457,7 @@ class Lineage:
         loaded, problems = choose_versions(
             catalog, params, sorted(pipeline.inputs()), run_params, self.pins, self.save_version
         )
-        problems += out_of_step(pipeline, loaded)
+        problems += out_of_step(pipeline, loaded) + made_here(pipeline, self.pins)
         if problems:
             raise RunRefused(
                 f"this run ({pipeline_label(run_params)}) would load saved versions it cannot use:\n"
