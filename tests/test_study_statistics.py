@@ -95,3 +95,17 @@ def test_contrast_pairs_the_two_variants_per_metric():
     assert row["difference"] == pytest.approx(other["value"].mean() - base["value"].mean())
     assert row["low"] < row["difference"] < row["high"]
     assert row["p_value"] == pytest.approx(_brute_force_p(base["value"], other["value"]))
+
+
+def test_seeds_that_agree_give_a_point_interval_and_unmeasured_values_are_left_out():
+    assert mean_interval(np.array([4.0, 4.0, 4.0])) == (4.0, 4.0, 4.0)
+    assert mean_interval(np.array([1.0, np.nan, 3.0]))[0] == 2.0
+    assert all(math.isnan(x) for x in mean_interval(np.array([np.nan, np.nan])))
+    assert difference_interval(np.array([0.0, 0.0]), np.array([2.0, 2.0])) == (2.0, 2.0, 2.0)
+
+
+def test_a_metric_equal_to_its_null_on_every_seed_is_matched_not_unmeasured():
+    runs = _runs(offset=0.0).assign(value=0.0, null=0.0)
+    assert bool(summarize(runs).loc[0, "null_excluded"]) is False
+    rows = contrast(pd.concat([runs, runs.assign(variant="other", value=np.nan)]), "base", "other")
+    assert rows.empty  # nothing measured for the variant: no contrast

@@ -20,21 +20,30 @@ LEVEL = 0.95
 
 
 def mean_interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, float, float]:
-    """Mean and the two-sided Student-t interval of the mean over seeds; (mean, nan, nan) with one seed."""
+    """Mean and the two-sided Student-t interval of the mean over seeds, NaN values (not measured) left out;
+    (mean, nan, nan) with one seed, (mean, mean, mean) when every seed agrees."""
     values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    if len(values) == 0:
+        return math.nan, math.nan, math.nan
     mean = float(values.mean())
     if len(values) < 2:
         return mean, math.nan, math.nan
+    if np.ptp(values) == 0:  # every seed gave the same value: the interval is that value
+        return mean, mean, mean
     low, high = scipy.stats.t.interval(level, len(values) - 1, loc=mean, scale=scipy.stats.sem(values))
     return mean, float(low), float(high)
 
 
 def difference_interval(a: np.ndarray, b: np.ndarray, level: float = LEVEL) -> tuple[float, float, float]:
-    """mean(b) − mean(a) with Welch's interval (unequal variances); nan bounds when a side has one seed."""
+    """mean(b) − mean(a) with Welch's interval (unequal variances); nan bounds when a side has one seed, the
+    difference itself when neither side varies."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     difference = float(b.mean() - a.mean())
     if min(len(a), len(b)) < 2:
         return difference, math.nan, math.nan
+    if np.ptp(a) == 0 and np.ptp(b) == 0:  # no spread on either side: the interval is the difference itself
+        return difference, difference, difference
     low, high = scipy.stats.ttest_ind(b, a, equal_var=False).confidence_interval(level)
     return difference, float(low), float(high)
 
@@ -81,10 +90,11 @@ def summarize(runs: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
 
 def contrast(runs: pd.DataFrame, baseline: str, variant: str, level: float = LEVEL) -> pd.DataFrame:
     """Per epoch, lens and metric: ``variant`` − ``baseline`` over seeds, its Welch interval and the exact
-    permutation p-value (rows only where both variants have the metric)."""
+    permutation p-value (rows only where both variants have a measured value)."""
     rows = []
     pairs = runs[runs["variant"].isin([baseline, variant])]
     for keys, group in pairs.groupby(KEYS, sort=True):
+        group = group.dropna(subset=["value"])
         a = group.loc[group["variant"] == baseline, "value"].to_numpy()
         b = group.loc[group["variant"] == variant, "value"].to_numpy()
         if len(a) == 0 or len(b) == 0:
