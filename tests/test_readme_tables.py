@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from test_timeline_report import concepts_frame, timeline_frame
 
-from ndg_pipeline.reporting.readme import fill, timeline_block, timeline_findings
+from ndg_pipeline.reporting.readme import fill, interactions_block, timeline_block, timeline_findings
 
 
 def test_the_timeline_block_has_one_column_per_checkpoint_and_the_runs_values() -> None:
@@ -46,3 +46,26 @@ def test_the_sentences_under_the_timeline_take_numbers_and_verdicts_from_the_run
     )
     late = timeline.assign(**{"ndg.patch.graph.aligned": [1.4, 3.3, 28.4, 60.1, 88.5]})
     assert "the final model's do by a factor of 22." in timeline_findings(late, None, "100")  # 88.5 / 4.0
+
+
+def test_the_interaction_block_shows_each_headline_with_its_interval_null_and_verdict() -> None:
+    import pandas as pd
+
+    metrics = pd.DataFrame(
+        [
+            ["thresholds_met", 0.96, 0.9176, 1.0, 0.0, 0.0, 0.0, "finding"],
+            ["samplewise_transferability", 0.58697, 0.5615, 0.61248, 0.1406, 0.1293, 0.1541, "finding"],
+            ["dictionary_size", 50.0, np.nan, np.nan, np.nan, np.nan, np.nan, "check"],
+            ["normalized_error", 0.05109, 0.04682, 0.05536, 1382.2765, 0.0, 3464.887, "matched by its null"],
+        ],
+        columns=["metric", "value", "low", "high", "null", "null_low", "null_high", "verdict"],
+    )
+    lines = interactions_block(metrics).splitlines()
+    assert lines[0] == "| quantity | value [interval] | null [range] | verdict |"
+    assert lines[2] == "| inputs meeting both thresholds | 96% [92%, 100%] | 0% [0%, 0%] | finding |"
+    assert (
+        lines[3]
+        == "| normalised error | 0.0511 [0.0468, 0.0554] | 1382.2765 [0.0000, 3464.8870] | matched by its null |"
+    )
+    assert lines[4] == "| sample-wise transferability ρ(k=50) | 58.7% [56.1%, 61.2%] | 14.1% [12.9%, 15.4%] | finding |"
+    assert len(lines) == 5  # metrics the run did not measure get no row

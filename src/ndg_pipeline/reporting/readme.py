@@ -171,6 +171,47 @@ def table5_block(intervention: pd.DataFrame) -> str:
     return markdown(["test split (train in brackets)", "aligned %", "unchanged %", "unaligned %"], rows)
 
 
+INTERACTION_ROWS = (  # metric, README label, format: percent with 0 or 1 decimals, a count, an error
+    ("thresholds_met", "inputs meeting both thresholds", "percent0"),
+    ("concepts_per_sample", "concepts per input (AND-OR graph)", "count"),
+    ("explanation_ratio", "explanation ratio R", "percent1"),
+    ("strength_share", "strength share of the kept concepts", "percent1"),
+    ("normalized_error", "normalised error", "error"),
+    ("salient_concepts_per_sample", "salient AND-OR concepts per input", "count"),
+    ("harsanyi_salient_concepts_per_sample", "salient AND-only concepts per input", "count"),
+    ("samplewise_transferability", "sample-wise transferability ρ(k={k})", "percent1"),
+    ("discrimination", "discrimination power β", "percent1"),
+    ("modelwise_transferability_0.05", "model-wise transferability γ(0.05)", "percent1"),
+    ("modelwise_transferability_0.30", "model-wise transferability γ(0.30)", "percent1"),
+)
+INTERACTION_FORMATS = {
+    "percent0": lambda value: f"{100 * value:.0f}%",
+    "percent1": lambda value: f"{100 * value:.1f}%",
+    "count": lambda value: f"{value:.1f}",
+    "error": lambda value: f"{value:.4f}",
+}
+
+
+def interactions_block(metrics: pd.DataFrame) -> str:
+    """The interaction lens's headline numbers: value [interval over inputs], its null [range], the verdict."""
+    table = metrics.set_index("metric")
+    k = format_exact(float(table.loc["dictionary_size", "value"])) if "dictionary_size" in table.index else "?"
+    rows = []
+    for metric, label, kind in INTERACTION_ROWS:
+        if metric not in table.index:
+            continue
+        row, show = table.loc[metric], INTERACTION_FORMATS[kind]
+        rows.append(
+            [
+                label.format(k=k),
+                f"{show(row['value'])} [{show(row['low'])}, {show(row['high'])}]",
+                f"{show(row['null'])} [{show(row['null_low'])}, {show(row['null_high'])}]",
+                str(row["verdict"]),
+            ]
+        )
+    return markdown(["quantity", "value [interval]", "null [range]", "verdict"], rows)
+
+
 def blocks(load: Loader) -> dict[str, str]:
     """Every generated README block, from the catalog entries ``load`` returns (absent entries: no block)."""
     from kedro.io import DatasetError
@@ -187,6 +228,10 @@ def blocks(load: Loader) -> dict[str, str]:
     else:
         found["ndg-numbers"] = ndg_block(history, statistics, intervention, float(load("run:mine.alpha")))
         found["ndg-table5"] = table5_block(intervention)
+    try:
+        found["interactions"] = interactions_block(load("interaction_metrics_table"))
+    except DatasetError as error:
+        print(f"no interaction numbers: {error}", file=sys.stderr)
     try:
         timeline = load("timeline_table")
     except DatasetError as error:
