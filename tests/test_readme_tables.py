@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 from test_timeline_report import concepts_frame, timeline_frame
 
-from ndg_pipeline.reporting.readme import fill, interactions_block, timeline_block, timeline_findings
+from ndg_pipeline.reporting.readme import (
+    ei_model_block,
+    ei_paper_block,
+    fill,
+    interactions_block,
+    timeline_block,
+    timeline_findings,
+)
 
 
 def test_the_timeline_block_has_one_column_per_checkpoint_and_the_runs_values() -> None:
@@ -69,3 +76,41 @@ def test_the_interaction_block_shows_each_headline_with_its_interval_null_and_ve
     )
     assert lines[4] == "| sample-wise transferability ρ(k=50) | 58.7% [56.1%, 61.2%] | 14.1% [12.9%, 15.4%] | finding |"
     assert len(lines) == 5  # metrics the run did not measure get no row
+
+
+def test_the_effective_information_blocks_give_ranges_over_seeds_and_the_convergence_flags() -> None:
+    import pandas as pd
+
+    rows = [
+        {
+            "experiment": "iris",
+            "architecture": "4-5-5-3",
+            "layer": 0,
+            "seed": seed,
+            "epoch": epoch,
+            "test_accuracy": 0.9 + 0.02 * seed,
+            "sensitivity": epoch * (1 + seed),
+            "ei_parts": 2.0 + epoch / 10,
+            "ei_parts_converged": True,
+            "sensitivity_converged": True,
+            "ei_converged": epoch == 0,
+        }
+        for seed in (0, 1)
+        for epoch in (0, 10)
+    ]
+    lines = ei_paper_block(pd.DataFrame(rows)).splitlines()
+    assert lines[2] == "| iris 4-5-5-3 | 0 | 90.0–92.0 | 0.00 → 10.0–20.0 | 2.00 → 3.00 | 100 % / 100 % / 50 % |"
+    layers = pd.DataFrame(
+        [
+            {
+                "layer": "fc",
+                "samples": 500000,
+                "ei_parts": 8.314,
+                "ei_parts_converged": False,
+                "sensitivity": 7.84,
+                "sensitivity_converged": True,
+                "outside_share": 0.00687,
+            }
+        ]
+    )
+    assert ei_model_block(layers).splitlines()[2] == "| `fc` | 500 000 | 8.31 (not converged) | 7.8 | 0.69 % |"

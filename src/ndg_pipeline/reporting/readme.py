@@ -212,6 +212,61 @@ def interactions_block(metrics: pd.DataFrame) -> str:
     return markdown(["quantity", "value [interval]", "null [range]", "verdict"], rows)
 
 
+def _span(values: pd.Series, digits: int) -> str:
+    """'a–b' over seeds (one number when they agree at this precision)."""
+    low, high = f"{values.min():.{digits}f}", f"{values.max():.{digits}f}"
+    return low if low == high else f"{low}–{high}"
+
+
+def _share(flags: pd.Series) -> str:
+    """The share of converged values, in percent."""
+    return f"{100 * flags.astype(bool).mean():.0f} %"
+
+
+def ei_paper_block(series: pd.DataFrame) -> str:
+    """The paper's experiments per network and layer: test accuracy, sensitivity and EI_parts at the first and the
+    last measured epoch (range over seeds), and the share of converged values of each quantity."""
+    rows = []
+    for (experiment, architecture, layer), group in series.groupby(["experiment", "architecture", "layer"]):
+        first, last = group[group["epoch"] == group["epoch"].min()], group[group["epoch"] == group["epoch"].max()]
+        rows.append(
+            [
+                f"{experiment} {architecture}",
+                str(layer),
+                _span(100 * last["test_accuracy"], 1),
+                f"{_span(first['sensitivity'], 2)} → {_span(last['sensitivity'], 1)}",
+                f"{_span(first['ei_parts'], 2)} → {_span(last['ei_parts'], 2)}",
+                f"{_share(group['ei_parts_converged'])} / {_share(group['sensitivity_converged'])} / "
+                f"{_share(group['ei_converged'])}",
+            ]
+        )
+    header = [
+        "network",
+        "layer",
+        "test accuracy, last epoch (%)",
+        "sensitivity, first → last epoch (bits)",
+        "EI_parts, first → last epoch (bits)",
+        "converged: EI_parts / sensitivity / whole EI",
+    ]
+    return markdown(header, rows)
+
+
+def ei_model_block(layers: pd.DataFrame) -> str:
+    """The trained CNN's measured Linear layers (our extension): EI_parts and sensitivity with their flags and the
+    share of intervened outputs outside their range."""
+    rows = [
+        [
+            f"`{row.layer}`",
+            f"{row.samples:,}".replace(",", " "),
+            f"{row.ei_parts:.2f}" + ("" if row.ei_parts_converged else " (not converged)"),
+            f"{row.sensitivity:.1f}" + ("" if row.sensitivity_converged else " (not converged)"),
+            f"{100 * row.outside_share:.2f} %",
+        ]
+        for row in layers.itertuples(index=False)
+    ]
+    return markdown(["layer", "samples", "EI_parts (bits)", "sensitivity (bits)", "outputs outside the range"], rows)
+
+
 def blocks(load: Loader) -> dict[str, str]:
     """Every generated README block, from the catalog entries ``load`` returns (absent entries: no block)."""
     from kedro.io import DatasetError
@@ -232,6 +287,11 @@ def blocks(load: Loader) -> dict[str, str]:
         found["interactions"] = interactions_block(load("interaction_metrics_table"))
     except DatasetError as error:
         print(f"no interaction numbers: {error}", file=sys.stderr)
+    try:
+        found["ei-paper"] = ei_paper_block(load("ei_training_series"))
+        found["ei-model"] = ei_model_block(load("ei_model_layers"))
+    except DatasetError as error:
+        print(f"no effective-information numbers: {error}", file=sys.stderr)
     try:
         timeline = load("timeline_table")
     except DatasetError as error:
