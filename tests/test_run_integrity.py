@@ -17,6 +17,8 @@ import pandas as pd
 import pytest
 from conftest import KEDRO, make_project, mlflow_runs, run_kedro, versions
 
+from ndg_pipeline.hooks import Interrupts, RunInterrupted
+
 pytestmark = pytest.mark.slow  # real kedro runs through the CLI
 
 TINY = "data.limit=200,train.epochs=1,train.batch_size=64,mine.alpha=20"
@@ -270,6 +272,30 @@ def test_sigterm_during_training_ends_the_mlflow_run_killed_and_leaves_no_half_w
     for path in written_files(kedro_project):  # whatever was saved is whole
         if path.suffix == ".parquet":
             pd.read_parquet(path)
+
+
+class SignalsItself:
+    """An object whose finalizer is where SIGTERM arrives: Python prints and drops an exception raised there."""
+
+    def __del__(self) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def test_sigterm_that_lands_in_a_finalizer_still_ends_the_run(monkeypatch):
+    dropped = []
+    monkeypatch.setattr(sys, "unraisablehook", dropped.append)
+    interrupts = Interrupts()
+    interrupts.before_pipeline_run()
+    try:
+        with pytest.raises(RunInterrupted, match="SIGTERM"):
+            SignalsItself()  # dropped at once: its __del__ runs here and swallows the first RunInterrupted
+            deadline = time.monotonic() + 5 * interrupts.retry_s
+            while time.monotonic() < deadline:
+                sum(range(1000))  # the node's work goes on until the retry lands
+        assert [type(each.exc_value) for each in dropped] == [RunInterrupted]
+    finally:
+        interrupts.on_pipeline_error(RunInterrupted("test"))
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 
 
 @pytest.mark.parametrize(

@@ -156,25 +156,41 @@ class RunInterrupted(Exception):
 
 class Interrupts:
     """Turns SIGINT/SIGTERM into :class:`RunInterrupted` (deferred while a dataset is being saved, so no entry is
-    left half-written) and marks the MLflow run KILLED once kedro-mlflow has closed it."""
+    left half-written).
+
+    A signal that lands inside a finalizer (``__del__``, a weakref callback) has its exception printed and dropped
+    by Python, so the error is raised again every :attr:`retry_s` seconds until Kedro reports it."""
+
+    retry_s = 0.5
 
     def __init__(self) -> None:
         self.previous: dict[int, Any] = {}
         self.saving = 0
-        self.pending: int | None = None
+        self.pending: int | None = None  # a signal received and not yet seen by Kedro
 
     def _raise(self, signum: int, _frame: Any) -> None:
+        self.pending = signum
         if self.saving:
-            self.pending = signum
             return
+        signal.setitimer(signal.ITIMER_REAL, self.retry_s)
         raise RunInterrupted(f"the run was interrupted by {signal.Signals(signum).name}")
+
+    def _retry(self, _signum: int, _frame: Any) -> None:
+        if self.pending is not None:
+            self._raise(self.pending, None)
+
+    def _delivered(self, error: Exception) -> None:
+        if isinstance(error, RunInterrupted) and self.previous:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            self.pending = None
 
     @hook_impl(tryfirst=True)
     def before_pipeline_run(self) -> None:
         self.pending, self.saving = None, 0
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        handlers = {signal.SIGINT: self._raise, signal.SIGTERM: self._raise, signal.SIGALRM: self._retry}
+        for signum, handler in handlers.items():
             try:
-                self.previous[signum] = signal.signal(signum, self._raise)
+                self.previous[signum] = signal.signal(signum, handler)
             except ValueError:  # not the main thread: leave the handlers alone
                 return
 
@@ -186,10 +202,15 @@ class Interrupts:
     def after_dataset_saved(self) -> None:
         self.saving -= 1
         if not self.saving and self.pending is not None:
-            signum, self.pending = self.pending, None
-            self._raise(signum, None)
+            self._raise(self.pending, None)
+
+    @hook_impl(tryfirst=True)
+    def on_node_error(self, error: Exception) -> None:
+        self._delivered(error)
 
     def _restore(self) -> None:
+        if self.previous:
+            signal.setitimer(signal.ITIMER_REAL, 0)
         for signum, handler in self.previous.items():
             signal.signal(signum, handler)
         self.previous.clear()
@@ -198,14 +219,22 @@ class Interrupts:
     def after_pipeline_run(self) -> None:
         self._restore()
 
+    @hook_impl(tryfirst=True)
+    def on_pipeline_error(self, error: Exception) -> None:
+        self._delivered(error)
+        self._restore()
+
+
+class KilledRuns:
+    """Marks the MLflow run of an interrupted pipeline KILLED once kedro-mlflow has closed it as FAILED."""
+
     @hook_impl(trylast=True)
     def on_pipeline_error(self, error: Exception) -> None:
-        self._restore()
         if not isinstance(error, RunInterrupted):
             return
         import mlflow
 
-        run = mlflow.last_active_run()  # kedro-mlflow has just ended it as FAILED
+        run = mlflow.last_active_run()
         if run is not None:
             mlflow.MlflowClient().set_terminated(run.info.run_id, "KILLED")
             log.warning("MLflow run %s marked KILLED: %s", run.info.run_id, error)

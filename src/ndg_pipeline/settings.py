@@ -7,7 +7,7 @@ from typing import Any
 from kedro.config import OmegaConfigLoader
 from kedro.utils import find_kedro_project
 
-from ndg_pipeline.hooks import Interrupts, Lineage, RunSetup
+from ndg_pipeline.hooks import Interrupts, KilledRuns, Lineage, RunSetup
 from ndg_pipeline.reporting.bundle import ReportBundle
 from ndg_pipeline.run_tracking import RunTracking
 
@@ -30,7 +30,7 @@ def merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any
 
 
 _SETUP = RunSetup()
-HOOKS = (_SETUP, RunTracking(_SETUP), Interrupts(), Lineage(_SETUP), ReportBundle())
+HOOKS = (_SETUP, RunTracking(_SETUP), Interrupts(), KilledRuns(), Lineage(_SETUP), ReportBundle())
 DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)  # RunTracking is kedro-mlflow's hook, with our names, tags and params
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
