@@ -235,3 +235,12 @@ def test_a_single_layer_is_said_to_compare_nothing() -> None:
     two_layers = pd.concat([layers_frame(), layers_frame().assign(layer="hidden", linear="decoder.0")])
     several = render_timeline_report(timeline_frame(), two_layers, concepts_frame(), INFO, LINEAGE)
     assert "This run recorded one layer" not in " ".join(several.split())
+
+
+def test_a_silent_sensitivity_and_a_negative_degeneracy_are_marked_and_explained() -> None:
+    silent = layers_frame().assign(ei_parts=74.6, sensitivity=0.458 / 100, degeneracy=0.458 / 100 - 74.6)
+    page = " ".join(render_timeline_report(timeline_frame(), silent, concepts_frame(), INFO, LINEAGE).split())
+    assert "0.005 ‡" in page and "-74.595 ‡" in page
+    assert "one input at a time over its range with every other input held at 0" in page
+    plain = " ".join(render_timeline_report(timeline_frame(), layers_frame(), concepts_frame(), INFO, LINEAGE).split())
+    assert "‡" not in plain

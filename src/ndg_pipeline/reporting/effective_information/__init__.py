@@ -12,6 +12,7 @@ import pandas as pd
 
 from ndg_pipeline.reporting.effective_information.figures import causal_plane_figure, over_epochs
 from ndg_pipeline.reporting.header import RunHeader, template_environment
+from ndg_pipeline.reporting.report import is_missing
 
 LAYER_MEASURES = ("layer", "n_in", "n_out", "ei", "ei_parts", "sensitivity", "degeneracy_parts", "integration")
 LAYER_RANGES = ("layer", "in_low", "in_high", "out_low", "out_high", "outside_share")
@@ -41,6 +42,31 @@ PAPER_FINDINGS = {
 }
 
 
+SILENT_SENSITIVITY = 0.01  # bits: below this, moving one input alone moves no output out of its bin
+FLAG = " ‡"
+FLAG_NOTE = (
+    "‡ Sensitivity below 0.01 bit, or a negative degeneracy D = S − EI_parts. deep-ei measures the sensitivity S by "
+    "moving one input at a time over its range with every other input held at 0. For a layer whose outputs then "
+    "stay in one bin (a ReLU layer whose pre-activations stay below 0 without the other inputs) S is about 0, and D "
+    "falls below 0 whenever EI_parts is positive. That is what the definitions give for such a layer, not a "
+    "numerical error; a negative D there says the one-at-a-time convention does not reach the layer, not that the "
+    "layer is less than non-degenerate."
+)
+
+
+def flag(measure: str, value: Any) -> str:
+    """``FLAG`` beside a sensitivity below :data:`SILENT_SENSITIVITY` or a negative degeneracy, else ''."""
+    if is_missing(value):
+        return ""
+    silent = measure.endswith("sensitivity") and abs(float(value)) < SILENT_SENSITIVITY
+    return FLAG if silent or ("degeneracy" in measure and float(value) < 0) else ""
+
+
+def any_flagged(frame: pd.DataFrame) -> bool:
+    """Whether any sensitivity or degeneracy value of ``frame`` gets :data:`FLAG` (its table needs the note)."""
+    return any(flag(str(column), value) for column in frame.columns for value in frame[column])
+
+
 def _cell(value: Any, samples: int | None, flag: bool | None, count: bool = False) -> str:
     """A table cell: counts as integers, measures with 3 decimals, "not converged at N samples" for NaN (or an
     unconverged value)."""
@@ -66,6 +92,8 @@ def _table(frame: pd.DataFrame, columns: tuple[str, ...]) -> dict[str, list]:
             row.append(_cell(record[column], samples, None if flag is None else bool(flag), column in COUNTS))
             if column == "outside_share" and record.get("outside_flag"):
                 row[-1] += " ⚠ > 1 %"
+            elif not row[-1].startswith("not converged"):
+                row[-1] += flag(column, record[column])
         rows.append({"cells": row})
     return {"columns": [HEADINGS[column] for column in columns], "rows": rows}
 
@@ -108,6 +136,7 @@ def render_report(
                 "plane_figure": causal_plane_figure(frame, experiment),
                 "integration_figure": over_epochs(frame, experiment, {"integration": "φ = EI − EI_parts (converged)"}),
                 "summary": _table(summary, SUMMARY_COLUMNS),
+                "flagged": any_flagged(summary[["sensitivity"]]),
             }
         )
     environment = template_environment("ndg_pipeline.reporting.effective_information", ".", strict=False)
@@ -117,6 +146,8 @@ def render_report(
         fingerprints=header.fingerprints,
         experiments=experiments,
         layers=_table(layers, LAYER_MEASURES),
+        layers_flagged=any_flagged(layers[["sensitivity", "degeneracy_parts"]]),
+        flag_note=FLAG_NOTE,
         ranges=_table(layers, LAYER_RANGES),
         measure=parameters["measure"],
         model_layers=parameters["model_layers"],

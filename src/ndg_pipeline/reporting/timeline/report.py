@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ndg_pipeline.reporting.effective_information import FLAG_NOTE, any_flagged, flag
 from ndg_pipeline.reporting.header import lineage_items, template_environment
 from ndg_pipeline.reporting.report import (
     MISSING,
@@ -141,7 +142,7 @@ def full_table(timeline: pd.DataFrame) -> Table:
     """Every timeline column × checkpoint, values as stored (fractions as fractions, bits, percents)."""
     epochs = checkpoints(timeline)
     rows = [
-        Row([column] + [format_any(_at(timeline, epoch, column)) for epoch in epochs])
+        Row([column] + [format_any(value := _at(timeline, epoch, column)) + flag(column, value) for epoch in epochs])
         for column in timeline.columns
         if column != EPOCH
     ]
@@ -169,8 +170,8 @@ def layers_table(layers: pd.DataFrame) -> Table:
                 format_fraction(row["edge_test_accuracy"]),
                 format_bits(row["ei"]),
                 format_bits(row["ei_parts"]),
-                format_bits(row["sensitivity"]),
-                format_bits(row["degeneracy"]),
+                format_bits(row["sensitivity"]) + flag("sensitivity", row["sensitivity"]),
+                format_bits(row["degeneracy"]) + flag("degeneracy", row["degeneracy"]),
             ]
         )
         for row in layers.to_dict("records")
@@ -330,6 +331,9 @@ def render_timeline_report(
             full=full_table(timeline),
             tolerance=f"{100 * SETTLE_TOLERANCE:g}",
             layers=layers_table(layers) if len(layers) else None,
+            layers_flagged=any_flagged(layers[["sensitivity", "degeneracy"]]),
+            timeline_flagged=any_flagged(timeline),
+            flag_note=FLAG_NOTE,
             layer_count=len(layers),
             layers_figure=layers_figure(layers) if len(layers) else None,
             concepts=concepts_class_table(per_class) if len(per_class) else None,
