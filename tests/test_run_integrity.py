@@ -229,6 +229,17 @@ def test_a_failing_save_names_the_entry_and_file_and_leaves_no_version_of_its_no
     assert mlflow_runs(kedro_project)["status"].tolist() == ["FAILED"]
 
 
+def test_a_pipeline_listed_in_disable_tracking_runs_without_an_mlflow_run(kedro_project):
+    mlflow_yml = kedro_project / "conf/base/mlflow.yml"
+    mlflow_yml.write_text(mlflow_yml.read_text().replace("    pipelines: []", "    pipelines: [ndg]", 1))
+    result = run_kedro(kedro_project, "run", "--pipelines=ndg", "--to-nodes=train", "--params", TINY, check=False)
+    assert result.returncode == 0, output_of(result)[-3000:]
+    assert versions(kedro_project, "data/06_models/model.pt")  # the run itself is whole
+    assert mlflow_runs(kedro_project).empty
+    tracked = run_kedro(kedro_project, "run", "--pipelines=trained", "--to-nodes=train", "--params", TINY)
+    assert tracked.returncode == 0 and len(mlflow_runs(kedro_project)) == 1  # other pipelines still tracked
+
+
 def interrupt(project: Path, args: list[str], params: str, after: str) -> str:
     """Start ``kedro run``, send SIGTERM a second after the log line ``after``, return the whole output."""
     process = subprocess.Popen(
