@@ -79,6 +79,7 @@ def test_the_study_run_has_a_child_run_per_cell_in_mlflow(project):
     parents = runs[runs["tags.mlflow.parentRunId"].isna()]
     children = runs[runs["tags.mlflow.parentRunId"].notna()]
     assert len(parents) == 1 and len(children) == 4
+    assert parents["tags.mlflow.runName"].tolist() == ["study · memorization · tiny"]
     assert set(children["tags.mlflow.parentRunId"]) == set(parents["run_id"])
     assert set(children["tags.variant"]) == {"true_labels", "shuffled_labels"}
     assert children["metrics.training.train_accuracy"].notna().all()

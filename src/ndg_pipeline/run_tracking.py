@@ -23,6 +23,7 @@ from kedro.pipeline import Node, Pipeline
 from kedro_mlflow.framework.hooks import MlflowHook
 from pydantic import BaseModel
 
+from ndg_pipeline.config import RunParams
 from ndg_pipeline.hooks import PARAMS, SUMMARY_PIPELINES, RunSetup, control_label, pipeline_label
 from ndg_pipeline.tracking import flatten
 
@@ -52,11 +53,15 @@ def is_summary(run_params: Mapping[str, Any]) -> bool:
     return bool(names) and names <= SUMMARY_PIPELINES
 
 
-def run_name(run_params: Mapping[str, Any], dataset: str, seed: int) -> str:
-    """``default · mnist_sample · seed 0``; a control run is named by its control (``random_model · …``)."""
+def run_name(run_params: Mapping[str, Any], params: RunParams) -> str:
+    """``default · mnist_sample · seed 0``; a control run is named by its control (``random_model · …``), a study
+    by its study and preset (``study · dropout · quick``: its cells carry the datasets and seeds)."""
+    label = pipeline_label(run_params)
     if is_summary(run_params):
-        return pipeline_label(run_params)
-    return f"{pipeline_label(run_params)} · {dataset} · seed {seed}"
+        return label
+    if label == "study":
+        return f"{label} · {params.study.name} · {params.study.preset}"
+    return f"{label} · {params.data.name} · seed {params.train.seed}"
 
 
 def tag_value(value: Any) -> str:
@@ -105,7 +110,7 @@ class RunTracking(MlflowHook):
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog) -> None:
         params = self.setup.params
         if params is not None:
-            self.mlflow_config.tracking.run.name = run_name(run_params, params.data.name, params.train.seed)
+            self.mlflow_config.tracking.run.name = run_name(run_params, params)
         self.logged = {}
         super().before_pipeline_run(run_params, pipeline, catalog)
         import mlflow
