@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+from conftest import ROOT
 
 from ndg_pipeline.studies.answers import answers
 from ndg_pipeline.studies.statistics import contrast, summarize
@@ -56,3 +57,21 @@ def test_no_effect_and_a_null_that_matches_are_said_as_such():
 def test_a_metric_without_a_null_says_so():
     (sentence,) = _sentences(_runs(shift=2.0, null_gap=1.0).assign(null=np.nan))
     assert "base: no null measured; other: no null measured." in sentence
+
+
+def test_the_report_names_a_metric_it_cannot_draw_and_shows_it_as_a_dash():
+    import yaml
+
+    from ndg_pipeline.config.study import StudyParams
+    from ndg_pipeline.reporting.study.report import render_study_report
+
+    study = StudyParams(**yaml.safe_load((ROOT / "conf/base/parameters_study.yml").read_text())["study"])
+
+    drawn = _runs(shift=2.0, null_gap=5.0).assign(converged=True)
+    empty = drawn.assign(metric="patch.graph.aligned", value=np.nan, null=np.nan)
+    runs = pd.concat([drawn, empty], ignore_index=True)
+    summary, contrasts = summarize(runs), contrast(runs, "base", "other")
+    page = " ".join(render_study_report(study, runs, summary, contrasts, [], {}).split())
+    assert "No panel for patch.graph.aligned: no converged value" in page
+    assert "No panel for edges" not in page
+    assert '<td class="num">–</td>' in page

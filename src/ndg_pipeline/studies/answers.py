@@ -10,9 +10,9 @@ import pandas as pd
 ALPHA = 0.05
 
 
-def _number(value: float) -> str:
-    """A value with three significant digits (nan as 'n/a')."""
-    return "n/a" if value is None or math.isnan(value) else f"{value:.3g}"
+def number(value: float | None, missing: str = "n/a") -> str:
+    """A value with three significant digits (``missing`` where there is none: None or NaN)."""
+    return missing if value is None or pd.isna(value) else f"{float(value):.3g}"
 
 
 def _null_clause(summary: pd.DataFrame, variant: str) -> str:
@@ -22,7 +22,7 @@ def _null_clause(summary: pd.DataFrame, variant: str) -> str:
         return f"{variant}: no null measured"
     row = row.iloc[0]
     verdict = "clears its null" if bool(row["null_excluded"]) else "is matched by its null"
-    return f"{variant} {verdict} ({_number(row['mean'])} vs {_number(row['null_mean'])})"
+    return f"{variant} {verdict} ({number(row['mean'])} vs {number(row['null_mean'])})"
 
 
 def answer(contrast_row: pd.Series, summary: pd.DataFrame, seeds: int) -> str:
@@ -37,9 +37,9 @@ def answer(contrast_row: pd.Series, summary: pd.DataFrame, seeds: int) -> str:
     nulls = "; ".join(_null_clause(summary, name) for name in (contrast_row["baseline"], contrast_row["variant"]))
     return (
         f"{contrast_row['variant']} vs {contrast_row['baseline']}, {contrast_row['lens']} {contrast_row['metric']} "
-        f"at epoch {contrast_row['epoch']}: {_number(contrast_row['difference'])} "
-        f"[{_number(contrast_row['low'])}, {_number(contrast_row['high'])}] over {seeds} seeds per variant, "
-        f"p = {_number(contrast_row['p_value'])} — {verdict}; {nulls}."
+        f"at epoch {contrast_row['epoch']}: {number(contrast_row['difference'])} "
+        f"[{number(contrast_row['low'])}, {number(contrast_row['high'])}] over {seeds} seeds per variant, "
+        f"p = {number(contrast_row['p_value'])} — {verdict}; {nulls}."
     )
 
 

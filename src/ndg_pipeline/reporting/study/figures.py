@@ -15,10 +15,19 @@ from ndg_pipeline.reporting.timeline.figures import data_uri
 COLUMNS = 3
 
 
+def drawn_metrics(runs: pd.DataFrame, lens: str) -> tuple[list[str], list[str]]:
+    """``lens``'s metrics with at least one converged value (drawn) and those with none (named under the figure)."""
+    mine = runs[runs["lens"] == lens]
+    values = mine[mine["converged"]].groupby("metric")["value"].count()
+    every = sorted(mine["metric"].unique())
+    return [m for m in every if values.get(m, 0) > 0], [m for m in every if values.get(m, 0) == 0]
+
+
 def lens_figure(runs: pd.DataFrame, lens: str) -> str:
-    """PNG data URI of ``lens``'s metrics over the epochs (``runs``: the study_runs table)."""
+    """PNG data URI of ``lens``'s metrics over the epochs (``runs``: the study_runs table); a metric with no
+    converged value gets no panel."""
     rows = runs[(runs["lens"] == lens) & runs["converged"]]
-    metrics = sorted(rows["metric"].unique())
+    metrics = drawn_metrics(runs, lens)[0]
     height = math.ceil(len(metrics) / COLUMNS)
     figure = Figure(figsize=(4 * COLUMNS, 3 * height), layout="constrained")
     FigureCanvasAgg(figure)

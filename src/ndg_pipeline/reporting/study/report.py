@@ -9,17 +9,15 @@ import pandas as pd
 
 from ndg_pipeline.reporting.header import template_environment
 from ndg_pipeline.reporting.report import Row, Table
-from ndg_pipeline.reporting.study.figures import lens_figure
-
-
-def _number(value: Any) -> str:
-    """Three significant digits; '–' where there is none."""
-    return "–" if pd.isna(value) else f"{float(value):.3g}"
+from ndg_pipeline.reporting.study.figures import drawn_metrics, lens_figure
+from ndg_pipeline.studies.answers import number
 
 
 def _table(frame: pd.DataFrame, text: list[str]) -> Table:
     """A table of ``frame``: the ``text`` columns as they are, the others as numbers."""
-    rows = [Row([str(row[c]) if c in text else _number(row[c]) for c in frame.columns]) for _, row in frame.iterrows()]
+    rows = [
+        Row([str(row[c]) if c in text else number(row[c], "–") for c in frame.columns]) for _, row in frame.iterrows()
+    ]
     return Table([c.replace("_", " ") for c in frame.columns], rows)
 
 
@@ -46,6 +44,7 @@ def render_study_report(
         identity=identity,
         answers=answers,
         figures={lens: lens_figure(runs, lens) for lens in runs["lens"].unique()},
+        undrawn={lens: drawn_metrics(runs, lens)[1] for lens in runs["lens"].unique()},
         contrasts=_table(contrasts, ["baseline", "variant", "lens", "metric", "epoch"]),
         summary=_table(summary, ["variant", "lens", "metric", "epoch", "null_excluded"]),
     )
