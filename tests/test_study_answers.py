@@ -75,3 +75,8 @@ def test_the_report_names_a_metric_it_cannot_draw_and_shows_it_as_a_dash():
     assert "No panel for patch.graph.aligned: no converged value" in page
     assert "No panel for edges" not in page
     assert '<td class="num">–</td>' in page
+
+
+def test_three_seeds_per_variant_are_said_to_be_too_few_rather_than_to_show_no_difference():
+    (sentence,) = _sentences(_runs(shift=2.0, null_gap=5.0, seeds=3))
+    assert "p = 0.1 — too few seeds to detect a difference at p ≤ 0.05 (the smallest attainable p is 0.1)" in sentence

@@ -8,7 +8,14 @@ import pandas as pd
 import pytest
 import scipy.stats
 
-from ndg_pipeline.studies.statistics import contrast, difference_interval, mean_interval, permutation_p, summarize
+from ndg_pipeline.studies.statistics import (
+    contrast,
+    difference_interval,
+    mean_interval,
+    permutation_p,
+    smallest_p,
+    summarize,
+)
 
 
 def test_mean_interval_is_the_student_t_interval_worked_by_hand():
@@ -58,6 +65,12 @@ def test_permutation_p_counts_every_relabelling(seed):
 def test_separated_variants_reach_the_smallest_p_and_identical_ones_p_1():
     assert permutation_p(np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0])) == pytest.approx(0.1)
     assert permutation_p(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0])) == 1.0
+
+
+@pytest.mark.parametrize(("n_a", "n_b"), [(3, 3), (5, 5), (2, 4)])
+def test_smallest_p_is_what_the_most_separated_seeds_give(n_a, n_b):
+    separated = permutation_p(np.arange(n_a, dtype=float), 100 + np.arange(n_b, dtype=float))
+    assert smallest_p(n_a, n_b) == pytest.approx(separated)
 
 
 def _runs(offset: float, seeds: int = 5) -> pd.DataFrame:

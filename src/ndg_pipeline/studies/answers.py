@@ -3,9 +3,9 @@ tables (the effect, its interval over seeds, the permutation p-value, and whethe
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
+
+from ndg_pipeline.studies.statistics import smallest_p
 
 ALPHA = 0.05
 
@@ -27,13 +27,19 @@ def _null_clause(summary: pd.DataFrame, variant: str) -> str:
 
 def answer(contrast_row: pd.Series, summary: pd.DataFrame, seeds: int) -> str:
     """One sentence: '<variant> vs <baseline>, <lens> <metric> at epoch E: difference D [low, high] over N seeds,
-    p = P — a difference / no difference detected; <each variant against its null>.'"""
+    p = P — a difference / no difference detected (or: too few seeds to tell); <each variant against its null>.'"""
     found = (
         contrast_row["p_value"] <= ALPHA
-        and not math.isnan(contrast_row["low"])
+        and not pd.isna(contrast_row["low"])
         and (contrast_row["low"] > 0 or contrast_row["high"] < 0)
     )
-    verdict = "a difference" if found else "no difference detected"
+    floor = smallest_p(seeds, seeds)
+    if found:
+        verdict = "a difference"
+    elif floor > ALPHA:
+        verdict = f"too few seeds to detect a difference at p ≤ {ALPHA} (the smallest attainable p is {number(floor)})"
+    else:
+        verdict = "no difference detected"
     nulls = "; ".join(_null_clause(summary, name) for name in (contrast_row["baseline"], contrast_row["variant"]))
     return (
         f"{contrast_row['variant']} vs {contrast_row['baseline']}, {contrast_row['lens']} {contrast_row['metric']} "
@@ -51,6 +57,7 @@ def answers(summary: pd.DataFrame, contrasts: pd.DataFrame) -> list[str]:
         keys = (
             (summary["epoch"] == row["epoch"]) & (summary["lens"] == row["lens"]) & (summary["metric"] == row["metric"])
         )
-        seeds = int(summary.loc[keys & (summary["variant"] == row["variant"]), "seeds"].min())
+        both = summary["variant"].isin([row["variant"], row["baseline"]])
+        seeds = int(summary.loc[keys & both, "seeds"].min())
         sentences.append(answer(row, summary[keys], seeds))
     return sentences

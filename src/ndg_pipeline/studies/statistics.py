@@ -62,6 +62,12 @@ def permutation_p(a: np.ndarray, b: np.ndarray) -> float:
     return float(result.pvalue)
 
 
+def smallest_p(n_a: int, n_b: int) -> float:
+    """The smallest p-value :func:`permutation_p` can give for ``n_a`` and ``n_b`` seeds: 1 / C(n_a + n_b, n_a), or
+    twice that for equal sizes (the mirrored split is then as extreme)."""
+    return min(1.0, (2 if n_a == n_b else 1) / math.comb(n_a + n_b, n_a))
+
+
 def summarize(runs: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
     """Per variant, epoch, lens and metric: seeds, mean and interval of the value, of its null, and of the paired
     difference value − null; ``null_excluded`` when that difference's interval leaves out 0."""
