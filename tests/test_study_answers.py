@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 from conftest import ROOT
 
-from ndg_pipeline.studies.answers import answers
+from ndg_pipeline.studies.answers import answers, together
 from ndg_pipeline.studies.statistics import contrast, summarize
 
 
@@ -32,7 +32,7 @@ def _runs(shift: float, null_gap: float, seeds: int = 5) -> pd.DataFrame:
 
 
 def _sentences(runs: pd.DataFrame) -> list[str]:
-    return answers(summarize(runs), contrast(runs, "base", "other"))
+    return answers(summarize(runs), contrast(runs, "base", "other"))["answer"].tolist()
 
 
 def test_a_planted_effect_is_reported_with_its_interval_at_the_last_epoch():
@@ -71,7 +71,7 @@ def test_the_report_names_a_metric_it_cannot_draw_and_shows_it_as_a_dash():
     empty = drawn.assign(metric="patch.graph.aligned", value=np.nan, null=np.nan)
     runs = pd.concat([drawn, empty], ignore_index=True)
     summary, contrasts = summarize(runs), contrast(runs, "base", "other")
-    page = " ".join(render_study_report(study, runs, summary, contrasts, [], {}).split())
+    page = " ".join(render_study_report(study, runs, summary, contrasts, [], [], {}).split())
     assert "No panel for patch.graph.aligned: no converged value" in page
     assert "No panel for edges" not in page
     assert '<td class="num">–</td>' in page
@@ -80,3 +80,21 @@ def test_the_report_names_a_metric_it_cannot_draw_and_shows_it_as_a_dash():
 def test_three_seeds_per_variant_are_said_to_be_too_few_rather_than_to_show_no_difference():
     (sentence,) = _sentences(_runs(shift=2.0, null_gap=5.0, seeds=3))
     assert "p = 0.1 — too few seeds to detect a difference at p ≤ 0.05 (the smallest attainable p is 0.1)" in sentence
+
+
+def test_together_names_the_lenses_that_differ_and_says_where_they_disagree():
+    moved = _runs(shift=2.0, null_gap=5.0)
+    still = _runs(shift=0.0, null_gap=0.0).assign(lens="interactions", metric="concepts_per_sample")
+    runs = pd.concat([moved, still], ignore_index=True)
+    found = answers(summarize(runs), contrast(runs, "base", "other"))
+    assert found.set_index("lens")["verdict"].to_dict() == {
+        "ndg": "a difference",
+        "interactions": "no difference detected",
+    }
+    text = together(found)
+    assert text.startswith("Together, other vs base at epoch 4: a difference for ")
+    assert "a difference for the NDG in 1 of 1 (edges); the interaction lens in 0 of 1." in text
+    assert "The lenses disagree: the NDG sees a difference where the interaction lens sees none." in text
+    assert "1 of 2 of other's metrics with a null clear it." in text
+    agreeing = together(found[found["lens"] == "ndg"])
+    assert "The lenses agree: each sees a difference." in agreeing

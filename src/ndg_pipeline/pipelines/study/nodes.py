@@ -60,8 +60,9 @@ def study_report(
     """The study page (answers first) and the answers as a table, for the README and notebooks."""
     from ndg_pipeline.reporting.header import run_identity
     from ndg_pipeline.reporting.study import render_study_report
-    from ndg_pipeline.studies.answers import answers
+    from ndg_pipeline.studies.answers import answers, together
 
-    sentences = answers(summary, contrasts)
-    page = render_study_report(study, runs, summary, contrasts, sentences, run_identity())
-    return page, pd.DataFrame({"study": study.name, "preset": study.preset, "answer": sentences})
+    found = answers(summary, contrasts)
+    paragraphs = [together(rows) for _, rows in found.groupby("variant", sort=False)]
+    page = render_study_report(study, runs, summary, contrasts, found["answer"].tolist(), paragraphs, run_identity())
+    return page, found.assign(study=study.name, preset=study.preset, together=" ".join(paragraphs))

@@ -27,9 +27,11 @@ def render_study_report(
     summary: pd.DataFrame,
     contrasts: pd.DataFrame,
     answers: list[str],
+    together: list[str],
     identity: dict[str, str],
 ) -> str:
-    """The page for ``study`` (validated study parameters) from its three tables and generated answers."""
+    """The page for ``study`` (validated study parameters) from its three tables, the generated answers and what the
+    lenses say together (one paragraph per variant)."""
     definition = study.studies[study.name]
     environment = template_environment("ndg_pipeline.reporting.study", ".")
     summary = summary.assign(null_excluded=summary["null_excluded"].map({True: "yes", False: "no"}).fillna("–"))
@@ -43,6 +45,7 @@ def render_study_report(
         epochs=sorted(runs["epoch"].unique().tolist()),
         identity=identity,
         answers=answers,
+        together=together,
         figures={lens: lens_figure(runs, lens) for lens in runs["lens"].unique()},
         undrawn={lens: drawn_metrics(runs, lens)[1] for lens in runs["lens"].unique()},
         contrasts=_table(contrasts, ["baseline", "variant", "lens", "metric", "epoch"]),
