@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from test_study_answers import _runs
 from test_timeline_report import concepts_frame, timeline_frame
 
 from ndg_pipeline.reporting.readme import (
@@ -10,6 +11,7 @@ from ndg_pipeline.reporting.readme import (
     ei_paper_block,
     fill,
     interactions_block,
+    study_blocks,
     timeline_block,
     timeline_findings,
 )
@@ -114,3 +116,23 @@ def test_the_effective_information_blocks_give_ranges_over_seeds_and_the_converg
         ]
     )
     assert ei_model_block(layers).splitlines()[2] == "| `fc` | 500 000 | 8.31 (not converged) | 7.8 | 0.69 % |"
+
+
+def test_each_study_block_states_its_newest_full_run_and_what_the_lenses_say_together() -> None:
+    from ndg_pipeline.studies.answers import answers, together
+    from ndg_pipeline.studies.statistics import contrast, summarize
+
+    def saved(shift: float, preset: str, study: str = "depth"):
+        runs = _runs(shift=shift, null_gap=5.0)
+        found = answers(summarize(runs), contrast(runs, "base", "other"))
+        return found.assign(study=study, preset=preset, together=together(found))
+
+    older, newer, quick = saved(2.0, "full"), saved(0.0, "full"), saved(3.0, "quick")
+    generated = study_blocks(
+        {"2026-12-01T00.00.00.000Z": older, "2026-12-02T00.00.00.000Z": newer, "2026-12-03T00.00.00.000Z": quick}
+    )
+    assert list(generated) == ["study-depth"]
+    block = generated["study-depth"]
+    assert block.startswith("Run `2026-12-02T00.00.00.000Z`, preset `full`:")
+    assert f"- {newer['answer'].iloc[0]}" in block and newer["together"].iloc[0] in block
+    assert "no difference detected" in block and older["answer"].iloc[0] not in block

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from ndg_pipeline.reporting.report import format_exact, format_fraction, format_percent
+from ndg_pipeline.versions import versions
 
 Loader = Callable[[str], Any]
 BLOCK = re.compile(r"(<!-- generated: (?P<name>[\w-]+) -->\n).*?(<!-- end: (?P=name) -->)", re.DOTALL)
@@ -267,6 +268,26 @@ def ei_model_block(layers: pd.DataFrame) -> str:
     return markdown(["layer", "samples", "EI_parts (bits)", "sensitivity (bits)", "outputs outside the range"], rows)
 
 
+FINDINGS_PRESET = "full"  # the preset whose answers the README states
+
+
+def study_blocks(saved: Mapping[str, pd.DataFrame]) -> dict[str, str]:
+    """``study-<name>`` per study with a run at the full preset: the newest such run's answers, one bullet each, and
+    what the lenses say together. ``saved``: ``study_answers`` by version."""
+    found: dict[str, str] = {}
+    for version in sorted(saved, reverse=True):
+        answers = saved[version]
+        if "together" not in answers or answers.empty or answers["preset"].iloc[0] != FINDINGS_PRESET:
+            continue  # a quick preset's, or one saved before verdicts were stored
+        name = f"study-{answers['study'].iloc[0]}"
+        if name not in found:
+            bullets = "\n".join(f"- {sentence}" for sentence in answers["answer"])
+            found[name] = (
+                f"Run `{version}`, preset `{FINDINGS_PRESET}`:\n\n{bullets}\n\n{answers['together'].iloc[0]}\n"
+            )
+    return found
+
+
 def blocks(load: Loader) -> dict[str, str]:
     """Every generated README block, from the catalog entries ``load`` returns (absent entries: no block)."""
     from kedro.io import DatasetError
@@ -301,6 +322,7 @@ def blocks(load: Loader) -> dict[str, str]:
         found["timeline-findings"] = timeline_findings(
             timeline, load("concept_neurons"), format_exact(float(load("run:mine.alpha")))
         )
+    found |= study_blocks(load(f"{EVERY_VERSION}study_answers"))
     return found
 
 
@@ -323,8 +345,13 @@ def catalog_loader(project: Path, version: str | None) -> Loader:
     session = KedroSession.create(project_path=project)
     catalog = session.load_context().catalog
     run = version or catalog.get("intervention_summary").resolve_load_version()
+    entries = session.load_context().config_loader["catalog"]
 
     def load(name: str) -> Any:
+        if name.startswith(EVERY_VERSION):
+            entry = name.removeprefix(EVERY_VERSION)
+            folder = project / entries[entry]["filepath"]
+            return {saved: catalog.load(entry, version=saved) for saved in versions(folder)}
         if name.startswith(RUN_PARAMETER):
             return run_parameter(project, run, name.removeprefix(RUN_PARAMETER))
         return catalog.load(name, version=version) if version else catalog.load(name)
@@ -333,6 +360,7 @@ def catalog_loader(project: Path, version: str | None) -> Loader:
 
 
 RUN_PARAMETER = "run:"
+EVERY_VERSION = "every:"  # every saved version of an entry, by version
 
 
 def run_parameter(project: Path, version: str, name: str) -> str:
