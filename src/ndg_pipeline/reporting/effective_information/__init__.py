@@ -87,9 +87,9 @@ def _table(frame: pd.DataFrame, columns: tuple[str, ...]) -> dict[str, list]:
         row = []
         for column in columns:
             base = "ei" if column == "integration" else column
-            flag = record.get(f"{base}_converged")
+            converged = record.get(f"{base}_converged")
             samples = record.get("samples")
-            row.append(_cell(record[column], samples, None if flag is None else bool(flag), column in COUNTS))
+            row.append(_cell(record[column], samples, None if converged is None else bool(converged), column in COUNTS))
             if column == "outside_share" and record.get("outside_flag"):
                 row[-1] += " ⚠ > 1 %"
             elif not row[-1].startswith("not converged"):
