@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
+from collections import Counter
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -14,7 +17,9 @@ from ndg_pipeline.effective_information import (
     ei,
     ei_parts,
     ei_parts_matrix,
+    layer_estimates,
     sensitivity,
+    sensitivity_matrix,
     topology_of,
     vector_and_pairwise_ei,
 )
@@ -152,3 +157,181 @@ def test_convolutions_are_refused_with_the_measurable_layers_named():
         ei_parts(net[0], topology, samples=100)
     assert topology.nodes["3"]["input"]["range"] == (-10.0, 10.0)  # deep-ei: Flatten hides the ReLU before it
     assert ei_parts(net[3], topology, samples=2000, **BINS) > 0.0
+
+
+# ---- oracles from the definitions: the seeded draws, the two pairwise binning rules, plug-in I ------------------
+
+
+def uniform(shape: tuple[int, ...], value_range: tuple[float, float], seed: int | None) -> torch.Tensor:
+    """Uniform interventions as the spec draws them, (high − low)·U + low in float32: from a generator seeded by
+    ``seed`` (the default mode), or with ``seed=None`` from torch's global generator (reference mode)."""
+    low, high = value_range
+    generator = None if seed is None else torch.Generator().manual_seed(seed)
+    return torch.rand(shape, generator=generator).mul_(high - low).add_(low)
+
+
+def clipped_bins(values: torch.Tensor, value_range: tuple[float, float], bins: int) -> list[int]:
+    """The default rule: floor((v − low)·bins/(high − low)) in float32, clipped into 0 … bins − 1."""
+    low, high = value_range
+    index = np.floor((values.numpy() - np.float32(low)) * np.float32(bins / (high - low)))
+    return [int(i) for i in np.clip(index, 0, bins - 1)]
+
+
+def reference_bins(values: torch.Tensor, value_range: tuple[float, float], bins: int) -> list[int | None]:
+    """deep-ei's pairwise rule: bins of equal width over [low − 1e-6, high + 1e-6) in float64; outside, None."""
+    low, high = value_range[0] - 1e-6, value_range[1] + 1e-6
+    return [min(math.floor((v - low) * (bins / (high - low))), bins - 1) if low <= v < high else None
+            for v in values.double().tolist()]  # fmt: skip
+
+
+def plug_in_bits(xs: list, ys: list) -> float:
+    """Plug-in I(X; Y) in bits from the counts of the pairs, leaving out a pair with a dropped (None) side."""
+    pairs = [(x, y) for x, y in zip(xs, ys, strict=True) if x is not None and y is not None]
+    n = len(pairs)
+    joint, left, right = Counter(pairs), Counter(x for x, _ in pairs), Counter(y for _, y in pairs)
+    return sum(c / n * math.log2(c * n / (left[a] * right[b])) for (a, b), c in joint.items())
+
+
+def sensitivity_by_definition(function, n_in, samples, in_range, out_range, in_bins, out_bins, *, seed, silent,
+                              reference=False) -> np.ndarray:  # fmt: skip
+    """I(x_A; y_B) with x_A drawn alone (n_in rows of ``samples`` draws, one per input) and the others at ``silent``."""
+    rule = reference_bins if reference else clipped_bins
+    values = uniform((n_in, samples), in_range, seed)
+    rows = []
+    for a in range(n_in):
+        x = torch.full((samples, n_in), silent)
+        x[:, a] = values[a]
+        with torch.no_grad():
+            y = function(x)
+        rows.append([plug_in_bits(rule(values[a], in_range, in_bins), rule(y[:, b], out_range, out_bins))
+                     for b in range(y.shape[1])])  # fmt: skip
+    return np.array(rows)
+
+
+def weighted(*weights: list[list[float]]) -> tuple[nn.Sequential, object]:
+    """A chain of bias-free Linear layers with these weights and its topology. Powers of two and sums of two terms:
+    every output is exact in float32, whatever kernel or batch computes it."""
+    net = nn.Sequential(*(nn.Linear(len(w[0]), len(w), bias=False) for w in weights))
+    with torch.no_grad():
+        for layer, w in zip(net, weights, strict=True):
+            layer.weight.copy_(torch.tensor(w))
+    return net, topology_of(net, torch.zeros((1, len(weights[0][0]))))
+
+
+@pytest.fixture
+def chain():
+    """x → 2x → (2x_1 + 2x_2, x_1 − 2x_2)."""
+    return weighted([[2.0, 0.0], [0.0, 2.0]], [[1.0, 1.0], [0.5, -1.0]])
+
+
+# ---- sensitivity -------------------------------------------------------------------------------------------------
+
+
+def test_sensitivity_with_deep_ei_defaults_is_the_plug_in_estimate_of_the_seeded_draws():
+    # deep-ei's defaults: 500 samples, 64 bins, each input drawn alone with the other at 0; the topology's ranges
+    # (−10, 10) for a Linear without activation, y = (2x_1 + x_2, x_1/2 − x_2): 2x_1 leaves the output range, and the
+    # default mode clips it into the edge bins. Its generator is seeded by 0.
+    net, topology = weighted([[2.0, 1.0], [0.5, -1.0]])
+    expected = sensitivity_by_definition(net, 2, 500, (-10, 10), (-10, 10), 64, 64, seed=0, silent=0.0)
+    assert sensitivity_matrix(net[0], topology, device="cpu") == pytest.approx(expected, rel=1e-9)
+    assert sensitivity(net[0], topology, device="cpu") == pytest.approx(expected.sum(), rel=1e-9)
+
+
+@pytest.mark.parametrize("reference", [False, True])
+def test_sensitivity_of_a_chain_with_its_own_activation_and_silent_value(chain, reference):
+    # From in_layer net[0] to net[1] with a ReLU put after it, the other input held at −0.5, 4 input and 8 output
+    # bins; reference mode drops what lies outside the ranges, the default mode clips it.
+    net, topology = chain
+    kwargs = {"in_range": (-1, 1), "out_range": (-1, 3), "in_bins": 4, "out_bins": 8, "silent": -0.5}
+    common = {"in_layer": net[0], "activation": torch.relu, "reference": reference, "device": "cpu", **kwargs}
+    torch.manual_seed(9)
+    expected = sensitivity_by_definition(lambda x: torch.relu(net(x)), 2, 301, (-1, 1), (-1, 3), 4, 8, silent=-0.5,
+                                         seed=None if reference else 3, reference=reference)  # fmt: skip
+    torch.manual_seed(9)
+    assert sensitivity_matrix(net[1], topology, 301, 7, seed=3, **common) == pytest.approx(expected, rel=1e-9)
+    torch.manual_seed(9)
+    assert sensitivity(net[1], topology, 301, 7, seed=3, **common) == pytest.approx(expected.sum(), rel=1e-9)
+    assert expected.min() > 0  # every pair carries information: a silent value of 0 or no ReLU would change it
+
+
+# ---- layer_estimates: EI, EI_parts and sensitivity with their N/2 checks ----------------------------------------
+
+
+@pytest.mark.parametrize("whole", [True, False])
+def test_layer_estimates_are_the_plug_in_estimates_of_the_seeded_draws(chain, whole):
+    # The default mode draws from its own generator seeded by `seed` (0): first the N inputs of EI and EI_parts,
+    # then, per input A, the S values of x_A for the sensitivity (the other input held at 0). The estimates here are
+    # recomputed from those draws by definition: bins by the clipped rule (8 by default), plug-in I from the counts,
+    # each on all N (S) samples and on the first N // 2 (S // 2).
+    net, topology = chain
+    n, s, in_range, out_range = 2001, 301, (-1.0, 1.0), (-2.0, 2.0)
+    kwargs = {"in_layer": net[0], "in_range": in_range, "out_range": out_range, "device": "cpu"}
+    found = layer_estimates(net[1], topology, n, s, **kwargs) if whole else layer_estimates(
+        net[1], topology, n, s, whole=False, **kwargs)  # fmt: skip
+    generator = torch.Generator().manual_seed(0)
+    x = torch.rand((n, 2), generator=generator).mul_(2.0).add_(-1.0)
+    values = torch.rand((2, s), generator=generator).mul_(2.0).add_(-1.0)
+    with torch.no_grad():
+        y = net(x)
+        alone = [net(torch.stack([v, torch.zeros(s)] if a == 0 else [torch.zeros(s), v], dim=1))
+                 for a, v in enumerate(values)]  # fmt: skip
+    bx = [clipped_bins(x[:, a], in_range, 8) for a in range(2)]
+    by = [clipped_bins(y[:, b], out_range, 8) for b in range(2)]
+
+    def parts(rows: int) -> float:
+        return sum(plug_in_bits(bx[a][:rows], by[b][:rows]) for a in range(2) for b in range(2))
+
+    def whole_ei(rows: int) -> float:
+        return plug_in_bits(list(zip(*bx, strict=True))[:rows], list(zip(*by, strict=True))[:rows])
+
+    def sensitivity_bits(rows: int) -> float:
+        return sum(
+            plug_in_bits(clipped_bins(values[a, :rows], in_range, 8), clipped_bins(alone[a][:rows, b], out_range, 8))
+            for a in range(2) for b in range(2)
+        )  # fmt: skip
+
+    assert (found.ei_parts.value, found.ei_parts.half) == pytest.approx((parts(n), parts(1000)), rel=1e-9)
+    assert (found.sensitivity.value, found.sensitivity.half) == pytest.approx(
+        (sensitivity_bits(s), sensitivity_bits(150)), rel=1e-9)  # fmt: skip
+    assert (found.ei_parts.samples, found.sensitivity.samples) == (n, s)
+    if whole:
+        assert (found.ei.value, found.ei.half, found.ei.samples) == pytest.approx((whole_ei(n), whole_ei(1000), n))
+    else:
+        assert found.ei is None
+    assert found.outside_share == float(((y < -2) | (y > 2)).sum()) / (2 * n)
+    assert (found.in_range, found.out_range) == (in_range, out_range)
+    assert 0 < found.outside_share < 1 and parts(n) != parts(1000) and sensitivity_bits(s) != sensitivity_bits(150)
+
+
+def test_layer_estimates_in_reference_mode_reproduce_deep_ei_and_its_bins():
+    # EI and EI_parts on deep-ei's draws: the same numbers as deep-ei's ei and ei_parts (DEEP_EI_IRIS_LIKE, layer 2,
+    # batches of deep-ei's default 20) ...
+    torch.manual_seed(3)
+    net = layered_network((4, 5, 5, 3), "sigmoid")
+    topology = topology_of(net, torch.zeros((1, 4)))
+    torch.manual_seed(4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SampleCapWarning)
+        found = layer_estimates(net[2], topology, 30011, 101, reference=True)
+    assert (found.ei.value, found.ei_parts.value) == pytest.approx(DEEP_EI_IRIS_LIKE[2][:2], abs=1e-6)
+    # ... and deep-ei's two binning rules: y = 2x on (0, 1) with out_range (0, 1) has its rows above the range
+    # (x ≥ 0.5, half of them) dropped from the whole-layer EI and its pairs outside the range dropped from EI_parts
+    # and the sensitivity; on x < 0.5 y's 8 bins determine x's 4: every estimate is 2 bits.
+    net, topology = weighted([[2.0]])
+    torch.manual_seed(0)
+    found = layer_estimates(net[0], topology, 40_000, 20_000, in_range=(0, 1), out_range=(0, 1), reference=True)
+    for estimate in (found.ei, found.ei_parts, found.sensitivity):
+        assert (estimate.value, estimate.half) == pytest.approx((2.0, 2.0), abs=0.01)
+    assert found.outside_share == pytest.approx(0.5, abs=0.02)
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [({"samples": 0}, "samples=0"), ({"sensitivity_samples": 2.5}, "sensitivity_samples=2.5"),
+     ({"bins": 0}, "bins=0"), ({"batch_size": 0}, "batch_size=0")],
+)  # fmt: skip
+def test_layer_estimates_refuse_bad_counts_by_name(chain, bad, message):
+    net, topology = chain
+    counts = {"samples": 100, "sensitivity_samples": 100, **bad}
+    with pytest.raises(ValueError, match="^" + re.escape(message)):
+        layer_estimates(net[1], topology, counts.pop("samples"), counts.pop("sensitivity_samples"), **counts)
