@@ -14,10 +14,12 @@ from torch import nn
 
 from ndg_pipeline.effective_information import (
     SampleCapWarning,
+    binning,
     ei,
     ei_parts,
     ei_parts_matrix,
     layer_estimates,
+    measures,
     sensitivity,
     sensitivity_matrix,
     topology_of,
@@ -243,7 +245,9 @@ def test_sensitivity_of_a_chain_with_its_own_activation_and_silent_value(chain, 
     # bins; reference mode drops what lies outside the ranges, the default mode clips it.
     net, topology = chain
     kwargs = {"in_range": (-1, 1), "out_range": (-1, 3), "in_bins": 4, "out_bins": 8, "silent": -0.5}
-    common = {"in_layer": net[0], "activation": torch.relu, "reference": reference, "device": "cpu", **kwargs}
+    common = {"in_layer": net[0], "activation": torch.relu, "reference": reference, **kwargs}
+    if not reference:
+        common["device"] = "cpu"  # reference mode runs on the CPU by default, the default mode on CUDA if there is one
     torch.manual_seed(9)
     expected = sensitivity_by_definition(lambda x: torch.relu(net(x)), 2, 301, (-1, 1), (-1, 3), 4, 8, silent=-0.5,
                                          seed=None if reference else 3, reference=reference)  # fmt: skip
@@ -335,3 +339,178 @@ def test_layer_estimates_refuse_bad_counts_by_name(chain, bad, message):
     counts = {"samples": 100, "sensitivity_samples": 100, **bad}
     with pytest.raises(ValueError, match="^" + re.escape(message)):
         layer_estimates(net[1], topology, counts.pop("samples"), counts.pop("sensitivity_samples"), **counts)
+
+
+# ---- EI, EI_parts and their matrix on fixed samples ---------------------------------------------------------------
+
+
+def reference_vector_bins(values: torch.Tensor, value_range: tuple[float, float], bins: int) -> list[int]:
+    """deep-ei's whole-layer rule in its float32 arithmetic: floor((v − low)/(high − low + 1e-4)·bins), unclipped."""
+    low, high = value_range
+    width = np.float32(high - low + 1e-4)
+    return [int(i) for i in np.floor((values.numpy() - np.float32(low)) / width * np.float32(bins))]
+
+
+def estimates_by_definition(x, y, in_range, out_range, in_bins, out_bins, reference=False):
+    """(EI, the matrix of I(x_A; y_B)) of the draws ``x`` and their outputs ``y``: in reference mode the whole-layer
+    EI keeps only the rows with no bin at or above the bin count, and the pairs drop what lies outside."""
+    rule = reference_bins if reference else clipped_bins
+    bx = [rule(x[:, a], in_range, in_bins) for a in range(x.shape[1])]
+    by = [rule(y[:, b], out_range, out_bins) for b in range(y.shape[1])]
+    matrix = np.array([[plug_in_bits(column, row) for row in by] for column in bx])
+    if reference:
+        vx = [reference_vector_bins(x[:, a], in_range, in_bins) for a in range(x.shape[1])]
+        vy = [reference_vector_bins(y[:, b], out_range, out_bins) for b in range(y.shape[1])]
+        inside = zip(zip(*vx, strict=True), zip(*vy, strict=True), strict=True)
+        rows = [(tx, ty) for tx, ty in inside if max(tx) < in_bins and max(ty) < out_bins]
+    else:
+        rows = list(zip(zip(*bx, strict=True), zip(*by, strict=True), strict=True))
+    return plug_in_bits([tx for tx, _ in rows], [ty for _, ty in rows]), matrix
+
+
+def outcome(function, whole: float, matrix: np.ndarray):
+    """What ``function`` returns from the whole-layer EI and the matrix."""
+    return {ei: whole, ei_parts: matrix.sum(), ei_parts_matrix: matrix, vector_and_pairwise_ei: (whole, matrix.sum())}[
+        function
+    ]
+
+
+FIXED = [ei, ei_parts, ei_parts_matrix, vector_and_pairwise_ei]
+
+
+@pytest.mark.parametrize("function", FIXED)
+def test_fixed_sample_estimates_with_deep_ei_defaults_are_the_plug_in_estimates_of_the_seeded_draws(function):
+    # deep-ei's defaults: 64 bins and the topology's ranges, (−10, 10) for a Linear without activation (2x_1 leaves
+    # it: clipped into the edge bins); the default mode's generator seeded by 0. 5 000 samples > 64² input cells.
+    net, topology = weighted([[2.0, 1.0], [0.5, -1.0]])
+    x = uniform((5000, 2), (-10, 10), 0)
+    with torch.no_grad():
+        whole, matrix = estimates_by_definition(x, net(x), (-10, 10), (-10, 10), 64, 64)
+    found = function(net[0], topology, samples=5000, device="cpu")
+    assert found == pytest.approx(outcome(function, whole, matrix), rel=1e-9)
+
+
+@pytest.mark.parametrize("reference", [False, True])
+@pytest.mark.parametrize("function", FIXED)
+def test_fixed_sample_estimates_of_a_chain_with_its_own_activation(chain, function, reference):
+    # From in_layer net[0] to net[1] with a ReLU put after it, 4 input and 8 output bins over the given ranges,
+    # seed 3 (default mode) or torch's global generator (reference mode, which drops what lies outside).
+    net, topology = chain
+    common = {"in_layer": net[0], "in_range": (-1, 1), "out_range": (-1, 3), "in_bins": 4, "out_bins": 8,
+              "activation": torch.relu, "reference": reference}  # fmt: skip
+    if not reference:
+        common |= {"device": "cpu", "seed": 3}
+    torch.manual_seed(9)
+    x = uniform((3001, 2), (-1, 1), None if reference else 3)
+    with torch.no_grad():
+        y = torch.relu(net(x))
+    whole, matrix = estimates_by_definition(x, y, (-1, 1), (-1, 3), 4, 8, reference=reference)
+    torch.manual_seed(9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # 16 input cells, 3 001 samples: not capped
+        found = function(net[1], topology, samples=3001, batch_size=7, **common)
+    expected = outcome(function, whole, matrix)
+    assert found == pytest.approx(expected, rel=1e-9)
+    assert float((y > 3).float().mean()) > 0.01 and matrix.min() > 0.01  # rows dropped, every pair informative
+
+
+# ---- refused arguments, named in the message ---------------------------------------------------------------------
+
+PUBLIC = [ei, ei_parts, ei_parts_matrix, sensitivity, sensitivity_matrix, vector_and_pairwise_ei]
+
+
+@pytest.mark.parametrize("reference", [False, True])
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [({"in_bins": 0}, "in_bins=0: give a whole number of bins between 1 and 32767"),
+     ({"out_bins": 8.5}, "out_bins=8.5: give a whole number of bins between 1 and 32767"),
+     ({"samples": 0}, "samples=0: give a positive whole number"),
+     ({"batch_size": 0}, "batch_size=0: give a positive whole number")],
+)  # fmt: skip
+@pytest.mark.parametrize("function", PUBLIC)
+def test_bad_counts_are_refused_by_name(chain, function, bad, message, reference):
+    net, topology = chain
+    with pytest.raises(ValueError, match="^" + re.escape(message)):
+        function(net[1], topology, **{"samples": 100, "reference": reference, **bad})
+
+
+@pytest.mark.parametrize("function", [ei, ei_parts, ei_parts_matrix])
+def test_automatic_schedules_refuse_a_bad_cap_or_one_that_never_stops(chain, function):
+    net, topology = chain
+    with pytest.raises(ValueError, match="^" + re.escape("max_samples=0.5: give a positive whole number")):
+        function(net[1], topology, max_samples=0.5)
+    never = "threshold=0 with samples=None never stops: give threshold > 0, a number of samples"
+    with pytest.raises(ValueError, match=f"^{re.escape(never)}, or max_samples\\.$"):
+        function(net[1], topology, threshold=0, max_samples=None)
+    with pytest.raises(ValueError, match=f"^{re.escape(never)}\\.$"):
+        function(net[1], topology, threshold=0, reference=True)
+
+
+def test_what_deep_ei_cannot_do_is_refused_with_the_reason(chain):
+    net, topology = chain
+    for function in (sensitivity, sensitivity_matrix):
+        with pytest.raises(ValueError, match=r"^sensitivity needs a number of samples \(deep-ei's default is 500\)\.$"):
+            function(net[1], topology, samples=None)
+    message = "vector_and_pairwise_ei needs samples: both estimates use the same fixed sample set."
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        vector_and_pairwise_ei(net[1], topology)
+    message = ("extrapolate=True (deep-ei's power-law fit to 2 M samples) is not offered: give samples, or None for "
+               "the automatic schedule.")  # fmt: skip
+    with pytest.raises(NotImplementedError, match=f"^{re.escape(message)}$"):
+        ei_parts(net[1], topology, samples=100, extrapolate=True)
+
+
+# ---- the automatic schedules' stopping rules, at and around their thresholds --------------------------------------
+
+
+def test_the_absolute_rule_stops_on_a_change_of_the_last_two_estimates_below_the_threshold():
+    rule = measures._absolute_rule(0.25)
+    assert not rule([1.0], 10_000, 10_000)  # nothing to compare yet
+    assert not rule([1.0, 1.25], 10_000, 20_000) and not rule([1.25, 1.0], 10_000, 20_000)  # exactly 0.25: not below
+    assert rule([1.0, 1.125], 10_000, 20_000) and rule([1.125, 1.0], 10_000, 20_000)
+    assert not rule([2.0, 1.0], 10_000, 20_000)  # a fall of 1 is a change of 1
+    assert not rule([1.0, 5.0, 6.0], 20_000, 40_000) and not rule([5.0, 1.0, 1.5], 20_000, 40_000)
+    assert rule([9.0, 5.0, 5.125], 20_000, 40_000)  # only the last two count
+
+
+def test_the_relative_rule_predicts_the_change_of_one_more_doubling_relative_to_the_estimate():
+    # (EI_{k−1} − EI_k)/added · total / EI_k ≤ threshold: 8 samples added to a total of 16 make the factor 2.
+    signed, unsigned = measures._relative_rule(1.0, signed=True), measures._relative_rule(1.0, signed=False)
+    for rule in (signed, unsigned):
+        assert not rule([1.0], 8, 8)  # nothing to compare yet
+        assert rule([1.5, 1.0], 8, 16) and rule([3.0, 2.0], 8, 16)  # 0.5·2/1 and 1·2/2: exactly the threshold
+        assert not rule([1.625, 1.0], 8, 16) and not rule([1.5, 1.0], 4, 16)  # 0.625·2/1 and 0.5·4/1
+        assert rule([1.0, 0.5, 0.0], 8, 16) and rule([0.0, 0.0], 8, 16)  # EI = 0 counts as converged
+        assert rule([9.0, 1.5, 1.0], 8, 16) and not rule([0.0, 1.625, 1.0], 8, 16)  # the last two only
+    # a rise: deep-ei (signed) stops at once, the default mode takes its magnitude (|−2·2|/3 and |−0.5·2|/1)
+    assert signed([1.0, 3.0], 8, 16) and not unsigned([1.0, 3.0], 8, 16)
+    assert signed([1.0, 0.0, 0.5], 8, 16) and not unsigned([1.0, 0.0, 0.5], 8, 16)
+    assert unsigned([9.0, 0.5, 1.0], 8, 16)
+
+
+# ---- the binning rules and the bin counts, by hand ----------------------------------------------------------------
+
+
+def test_the_three_binning_rules_on_hand_worked_values():
+    # (−1, 1) in 4 bins of width 0.5. Clipped: floor((v + 1)·2), out-of-range values in the edge bins. deep-ei's
+    # pairwise rule: bins of (2 + 2e-6)/4 over [−1 − 1e-6, 1 + 1e-6), anything outside dropped (−1). Its whole-layer
+    # rule: floor((v + 1)/2.0001·4), unclipped (below the range negative, above it 4 or more).
+    values = torch.tensor([[-1.5, -1.0000015, -1.0000005, -0.2], [0.3, 1.0000005, 1.0002, 3.0]])
+    assert binning.clipped(values, (-1, 1), 4).tolist() == [[0, 0, 0, 1], [2, 3, 3, 3]]
+    assert binning.reference_pairwise(values, (-1, 1), 4).tolist() == [[-1, -1, 0, 1], [2, 3, -1, -1]]
+    assert binning.reference_vector(values, (-1, 1), 4).tolist() == [[-1, -1, -1, 1], [2, 3, 4, 7]]
+    # (0, 1): the whole-layer bins are 1e-4/4 wider than 1/4, so 0.99995 is in bin 3 (0.99995/1.0001·4 = 3.9994)
+    assert binning.reference_vector(torch.tensor([0.99995]), (0, 1), 4).tolist() == [3]
+    for rule in (binning.clipped, binning.reference_pairwise, binning.reference_vector):
+        assert rule(values, (-1, 1), 4).shape == values.shape and rule(values, (-1, 1), 4).dtype.is_signed
+
+
+@pytest.mark.parametrize(("bins", "valid"), [(1, True), (8.0, True), (32_767, True), (0, False), (32_768, False),
+                                             (8.5, False), (True, False), ("8", False)])  # fmt: skip
+def test_a_bin_count_is_a_whole_number_from_1_to_32767(bins, valid):
+    if valid:
+        assert binning.check_bins(bins, "in_bins") == bins and type(binning.check_bins(bins, "in_bins")) is int
+    else:
+        message = f"in_bins={bins!r}: give a whole number of bins between 1 and 32767 ('dynamic' is not offered)."
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            binning.check_bins(bins, "in_bins")

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,10 +19,12 @@ from hypothesis import strategies as st
 from torch import nn
 
 from ndg_pipeline.effective_information import (
+    ConvergenceWarning,
     SampleCapWarning,
     ei,
     ei_parts,
     ei_parts_matrix,
+    measures,
     sensitivity,
     sensitivity_matrix,
     topology_of,
@@ -240,3 +244,56 @@ def test_reference_bins_start_at_the_lower_bound_and_drop_what_lies_outside():
     clipped = 2 * (5 / 16) * math.log2(16 / 5) + 6 / 16 * 4 - 0.5
     assert ei(layer, topology, **common) == pytest.approx(clipped, abs=0.005)
     assert ei_parts(layer, topology, **common) == pytest.approx(clipped, abs=0.005)
+
+
+def test_default_ei_parts_stops_on_the_magnitude_of_the_relative_change(two_by_two):
+    layer, topology = two_by_two
+    common = {"in_range": (0, 1), "out_range": (-1, 3), "in_bins": 8, "out_bins": 8, "seed": 7, "device": "cpu"}
+    values = estimates(ei_parts, layer, topology, 4, **common)
+    # the default mode: stop after round k ≥ 2 when |2·(EI_{k−1} − EI_k)/EI_k| ≤ threshold, whichever way EI moved
+    ratios = [abs(2 * (old - new) / new) for old, new in itertools.pairwise(values)]
+    stops = []
+    for threshold in sorted({*(r * 1.001 for r in ratios), *(r * 0.999 for r in ratios)}):
+        hits = [k for k, ratio in enumerate(ratios, start=1) if ratio <= threshold]
+        if hits:
+            assert ei_parts(layer, topology, threshold=threshold, **common) == values[hits[0]]
+            stops.append(hits[0])
+    assert len(set(stops)) > 1  # the thresholds stop it at different rounds
+
+
+@pytest.fixture
+def unconverged(two_by_two):
+    """The default-mode EI of the 2 × 2 layer on 10 000, 20 000 and 40 000 samples of one stream, no two equal."""
+    layer, topology = two_by_two
+    common = {"in_range": (0, 1), "out_range": (-1, 3), "in_bins": 8, "out_bins": 8, "seed": 7, "device": "cpu"}
+    values = estimates(ei, layer, topology, 3, **common)
+    assert min(abs(np.diff(values))) > 1e-9
+    return layer, topology, common, values
+
+
+@pytest.mark.parametrize(("max_samples", "stop"), [(10_000, 0), (20_000, 1), (39_999, 1), (40_000, 2)])
+def test_the_default_schedule_stops_at_max_samples_and_says_how_far_it_got(unconverged, max_samples, stop):
+    # No round converges at 1e-9 bit: the schedule draws 10 000 · 2^k samples while the next total stays within
+    # max_samples, and warns with the last estimate, its sample count and its change from the round before.
+    layer, topology, common, values = unconverged
+    change = f"{values[stop] - values[stop - 1]:+.4f}" if stop else "unknown"
+    message = (f"the estimate {values[stop]:.4f} bits had not converged at {10_000 * 2**stop} samples (max_samples); "
+               f"last change {change} bits.")  # fmt: skip
+    with pytest.warns(ConvergenceWarning, match=f"^{re.escape(message)}$") as record:
+        assert ei(layer, topology, threshold=1e-9, max_samples=max_samples, **common) == values[stop]
+    assert len(record) == 1
+    assert Path(record[0].filename).parent != Path(measures.__file__).parent  # it points at the caller
+
+
+def test_without_max_samples_or_in_reference_mode_only_the_rule_stops_the_schedule(unconverged):
+    # An infinite threshold stops every schedule at its first comparison, the second round (20 000 samples), however
+    # small max_samples is in reference mode (deep-ei has none); the default mode also runs without one.
+    layer, topology, common, values = unconverged
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ei(layer, topology, threshold=float("inf"), max_samples=None, **common) == values[1]
+        reference = {**common, "reference": True}
+        del reference["seed"], reference["device"]
+        second = estimates(ei, layer, topology, 2, **reference)[1]
+        torch.manual_seed(7)
+        assert ei(layer, topology, threshold=float("inf"), max_samples=10_000, **reference) == second
