@@ -514,3 +514,62 @@ def test_a_bin_count_is_a_whole_number_from_1_to_32767(bins, valid):
         message = f"in_bins={bins!r}: give a whole number of bins between 1 and 32767 ('dynamic' is not offered)."
         with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
             binning.check_bins(bins, "in_bins")
+
+
+# ---- reference mode: the activation in deep-ei's batches -----------------------------------------------------------
+
+
+@pytest.fixture
+def on_an_edge():
+    """Linear(1, 3) with zero weights and bias c, then a sigmoid, for a c whose float32 sigmoid torch rounds to two
+    neighbouring values a < b depending on the position in one call (its vectorised loop and its tail); and a, b."""
+    for c in np.linspace(-4, 4, 4001).tolist():
+        rounded = torch.sigmoid(torch.full((20, 3), c)).unique().tolist()
+        if len(rounded) == 2:
+            break
+    else:
+        pytest.skip("this CPU's sigmoid rounds every position of a call alike")
+    net = nn.Sequential(nn.Linear(1, 3), nn.Sigmoid())
+    with torch.no_grad():
+        net[0].weight.zero_()
+        net[0].bias.fill_(c)
+    return net, topology_of(net, torch.zeros((1, 1))), *rounded
+
+
+def in_batches(net: nn.Module, x: torch.Tensor, size: int = 20) -> torch.Tensor:
+    """deep-ei's outputs: the layer and its activation called on one batch of ``size`` rows at a time."""
+    with torch.no_grad():
+        return torch.cat([net(x[start : start + size]) for start in range(0, len(x), size)])
+
+
+def test_reference_mode_calls_the_activation_on_deep_ei_s_default_batches_of_20(on_an_edge):
+    # Every output is a or b, as its position in deep-ei's batch of 20 decides; the bin edges lie between a and b:
+    # out_range (m − 1, m + 1) in 2 pairwise bins (edge m = (a + b)/2), (0, 2b − 1e-4) in 2 whole-layer bins (edge
+    # at (2b − 1e-4 + 1e-4)/2 = b). Other batches put other outputs in the upper bin.
+    net, topology, a, b = on_an_edge
+    pair_range, vector_range = ((a + b) / 2 - 1, (a + b) / 2 + 1), (0.0, 2 * b - 1e-4)
+    common = {"samples": 500, "in_range": (0, 1), "in_bins": 64, "out_bins": 2, "reference": True}
+    torch.manual_seed(0)
+    x = uniform((500, 1), (0, 1), None)
+    y = in_batches(net, x)
+    _, matrix = estimates_by_definition(x, y, (0, 1), pair_range, 64, 2, reference=True)
+    whole, _ = estimates_by_definition(x, y, (0, 1), vector_range, 64, 2, reference=True)
+    flat, _ = estimates_by_definition(x, y, (0, 1), pair_range, 64, 2, reference=True)
+    expected = {
+        ei_parts_matrix: matrix, ei_parts: matrix.sum(), sensitivity_matrix: matrix, sensitivity: matrix.sum(),
+        vector_and_pairwise_ei: (flat, matrix.sum()),  # one input: x_A alone is x, drawn from the same stream
+    }  # fmt: skip
+    for function, value in expected.items():
+        torch.manual_seed(0)
+        assert function(net[0], topology, out_range=pair_range, **common) == pytest.approx(value, rel=1e-9)
+    torch.manual_seed(0)
+    assert ei(net[0], topology, out_range=vector_range, **common) == pytest.approx(whole, rel=1e-9)
+    torch.manual_seed(0)
+    uniform((500, 1), (0, 1), None)  # EI's draws, then the sensitivity's
+    values = uniform((1, 500), (0, 1), None)
+    torch.manual_seed(0)
+    found = layer_estimates(net[0], topology, 500, 500, in_range=(0, 1), out_range=pair_range, bins=2, reference=True)
+    parts = estimates_by_definition(x, y, (0, 1), pair_range, 2, 2, reference=True)[1].sum()
+    alone = estimates_by_definition(values.T, in_batches(net, values.T), (0, 1), pair_range, 2, 2, reference=True)
+    assert (found.ei_parts.value, found.sensitivity.value) == pytest.approx((parts, alone[1].sum()), rel=1e-9)
+    assert 0 < float((y == b).float().mean()) < 1 and whole > 0.01 and matrix.sum() > 0.01
