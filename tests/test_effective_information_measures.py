@@ -6,6 +6,7 @@ import math
 import re
 import warnings
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from ndg_pipeline.effective_information import (
     ei,
     ei_parts,
     ei_parts_matrix,
+    estimators,
     layer_estimates,
     measures,
     sensitivity,
@@ -148,8 +150,9 @@ def test_capped_whole_layer_estimate_warns():
     torch.manual_seed(0)
     net = nn.Sequential(nn.Linear(6, 2), nn.Sigmoid())
     topology = topology_of(net, torch.zeros((1, 6)))
-    with pytest.warns(SampleCapWarning, match="8\\^6 input cells"):
+    with pytest.warns(SampleCapWarning, match="8\\^6 input cells") as record:
         ei(net[0], topology, samples=5000, in_range=(0, 1), **BINS)
+    assert Path(record[0].filename).parent != Path(measures.__file__).parent  # it points at the caller
 
 
 def test_convolutions_are_refused_with_the_measurable_layers_named():
@@ -573,3 +576,68 @@ def test_reference_mode_calls_the_activation_on_deep_ei_s_default_batches_of_20(
     alone = estimates_by_definition(values.T, in_batches(net, values.T), (0, 1), pair_range, 2, 2, reference=True)
     assert (found.ei_parts.value, found.sensitivity.value) == pytest.approx((parts, alone[1].sum()), rel=1e-9)
     assert 0 < float((y == b).float().mean()) < 1 and whole > 0.01 and matrix.sum() > 0.01
+
+
+# ---- the estimators on integer bins, against counts by definition -------------------------------------------------
+
+
+def test_row_ids_number_the_rows_in_mixed_radix_below_2_to_the_53_and_by_unique_rows_from_there():
+    # columns spanning 2 … 4 and 5 … 7: radix 3 and 3, id = (r_0 − 2) + 3·(r_1 − 5), 9 ids possible
+    ids, count = estimators.row_ids(np.array([[2, 5], [3, 5], [4, 7], [3, 5]]))
+    assert ids.tolist() == [0, 1, 8, 1] and count == 9 and ids.dtype == np.int64
+    # radix 2^26 · (2^27 − 1) < 2^53: still mixed radix; 2^26 · 2^27 = 2^53: the rows in sorted order instead
+    ids, count = estimators.row_ids(np.array([[0, 0], [2**26 - 1, 2**27 - 2]]))
+    assert ids.tolist() == [0, 2**26 - 1 + 2**26 * (2**27 - 2)] and count == 2**26 * (2**27 - 1)
+    ids, count = estimators.row_ids(np.array([[0, 0], [2**26 - 1, 2**27 - 1], [0, 0]]))
+    assert ids.tolist() == [0, 1, 0] and count == 2
+    ids, count = estimators.row_ids(np.array([[0, 0], [2**40, 5], [0, 0], [7, 2**20]]))
+    assert ids.tolist() == [0, 2, 0, 1] and count == 3 and ids.dtype == np.int64
+    ids, count = estimators.row_ids(np.array([[3, 4]]))
+    assert ids.tolist() == [0] and count == 1
+    ids, count = estimators.row_ids(np.zeros((0, 3), dtype=np.int16))
+    assert ids.shape == (0,) and ids.dtype == np.int64 and count == 1
+
+
+def test_entropy_of_counts_by_hand():
+    assert estimators.entropy_bits(torch.tensor([2, 0, 1, 1])) == pytest.approx(1.5)  # H(1/2, 1/4, 1/4)
+    assert estimators.entropy_bits(torch.zeros(3)) == 0.0  # nothing observed
+
+
+@pytest.mark.parametrize(
+    ("high", "columns"),
+    [(4, (3, 2)),  # few ids: counted by bincount
+     (1000, (3, 2)),  # about 2^30 input ids: counted from the sorted ids
+     (32_767, (3, 2)),  # 2^45 · 2^30 joint ids would overflow int64: the rows are renumbered first
+     (32_767, (4, 1))],  # 2^60 input ids ≥ 2^53: numbered by unique rows
+)  # fmt: skip
+def test_whole_layer_mutual_information_is_the_plug_in_estimate_on_every_counting_path(high, columns):
+    # 300 rows drawn from 40 distinct x rows, y from x's pool index plus noise: repeated rows, unequal counts
+    rng = np.random.default_rng(high)
+    pool_x, pool_y = (rng.integers(0, high + 1, size=(40, n)) for n in columns)
+    pool_x[:2], pool_y[:2] = [[0], [high]], [[0], [high]]  # every column spans 0 … high
+    pick = np.concatenate([[0, 1], rng.integers(0, 40, size=298)])
+    x, y = pool_x[pick], pool_y[(pick + rng.integers(0, 3, size=300)) % 40]
+    # two x rows whose mixed-radix ids lie 2^(15(n−1) + 4) apart, with the same y: one joint id if it overflowed
+    x[2], x[3], y[3] = [1] * columns[0], [1] * (columns[0] - 1) + [17], y[2]
+    expected = plug_in_bits([tuple(r) for r in x], [tuple(r) for r in y])
+    found = estimators.vector_mutual_information(*(torch.from_numpy(v.astype(np.int16)) for v in (x, y)))
+    assert found == pytest.approx(expected, rel=1e-12)
+
+
+def test_whole_layer_mutual_information_keeps_only_rows_below_the_limits():
+    x = torch.tensor([[0, 1], [1, 1], [2, 0], [1, 0], [0, 0]], dtype=torch.int16)
+    y = torch.tensor([[0], [1], [0], [3], [1]], dtype=torch.int16)
+    # x_limit 2 drops row 2, y_limit 3 drops row 3: rows 0, 1, 4 remain, each x row with its own y
+    expected = plug_in_bits([(0, 1), (1, 1), (0, 0)], [0, 1, 1])
+    assert estimators.vector_mutual_information(x, y, 2, 3) == pytest.approx(expected, rel=1e-12)
+    assert estimators.vector_mutual_information(x, y, 1, 1) == 0.0  # no row left
+
+
+def test_pairwise_tables_larger_than_the_cell_budget_are_counted_a_chunk_of_inputs_at_a_time():
+    # 3 inputs against 43 outputs at 32 767 × 1 bins (or 1 × 32 767): 1.4 M cells per input, so the 2^22-cell
+    # budget takes 2 inputs, then the third. With one bin on a side every pair carries 0 bits.
+    many = torch.from_numpy(np.random.default_rng(1).integers(0, 32_767, size=(40, 43)).astype(np.int16))
+    one = torch.zeros((40, 43), dtype=torch.int16)
+    for found in (estimators.pairwise_mutual_information(many[:, :3], one, 32_767, 1),
+                  estimators.pairwise_mutual_information(one[:, :3], many, 1, 32_767)):  # fmt: skip
+        assert found.shape == (3, 43) and (found == 0).all()
