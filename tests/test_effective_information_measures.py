@@ -26,6 +26,7 @@ from ndg_pipeline.effective_information import (
     sensitivity_matrix,
     topology_of,
     vector_and_pairwise_ei,
+    whole_ei_is_capped,
 )
 from ndg_pipeline.effective_information.networks import layered_network
 
@@ -641,3 +642,9 @@ def test_pairwise_tables_larger_than_the_cell_budget_are_counted_a_chunk_of_inpu
     for found in (estimators.pairwise_mutual_information(many[:, :3], one, 32_767, 1),
                   estimators.pairwise_mutual_information(one[:, :3], many, 1, 32_767)):  # fmt: skip
         assert found.shape == (3, 43) and (found == 0).all()
+
+
+def test_the_whole_layer_estimate_is_capped_once_the_input_cells_outnumber_the_samples():
+    assert not whole_ei_is_capped(1, 8, 8) and whole_ei_is_capped(1, 8, 7)  # 8 input cells
+    assert not whole_ei_is_capped(2, 4, 16) and whole_ei_is_capped(2, 4, 15)  # 4² = 16 input cells
+    assert whole_ei_is_capped(1, 2, 1) and whole_ei_is_capped(1, 2, 0)  # 2 cells, one sample or none

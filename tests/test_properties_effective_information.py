@@ -297,3 +297,34 @@ def test_without_max_samples_or_in_reference_mode_only_the_rule_stops_the_schedu
         second = estimates(ei, layer, topology, 2, **reference)[1]
         torch.manual_seed(7)
         assert ei(layer, topology, threshold=float("inf"), max_samples=10_000, **reference) == second
+
+
+@pytest.mark.parametrize("function", [ei, ei_parts, ei_parts_matrix])
+def test_the_default_thresholds_are_deep_ei_s_and_max_samples_caps_the_schedule(two_by_two, function):
+    # deep-ei's defaults: 64 bins, threshold 0.05 — absolute for EI (|EI_k − EI_{k−1}| < 0.05 bit), relative for
+    # EI_parts (|2·(EI_{k−1} − EI_k)/EI_k| ≤ 0.05). On this layer neither holds at 20 000 samples, so a max_samples
+    # of 20 000 stops the schedule there, with a warning.
+    layer, topology = two_by_two
+    common = {"in_range": (0, 1), "out_range": (-1, 3), "seed": 7, "device": "cpu"}
+    values = [function(layer, topology, samples=10_000 * 2**k, **common) for k in range(4)]
+    sums = [float(np.sum(value)) for value in values]
+    if function is ei:
+        converged = [abs(new - old) < 0.05 for old, new in itertools.pairwise(sums)]
+    else:
+        converged = [abs(2 * (old - new) / new) <= 0.05 for old, new in itertools.pairwise(sums)]
+    stop = converged.index(True) + 1
+    assert stop >= 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(function(layer, topology, **common), values[stop])
+    with pytest.warns(ConvergenceWarning, match="had not converged at 20000 samples"):
+        np.testing.assert_array_equal(function(layer, topology, max_samples=20_000, **common), values[1])
+
+
+def test_reference_ei_drops_the_rows_above_the_range_in_every_round_of_its_schedule():
+    # y = 2x on (0, 1), out_range (0, 1), 8 bins: the rows with y ≥ 1 (x ≥ 0.5) are dropped, and on the rest y's bin
+    # determines x's 4 bins: 2 bits in every round (3 bits if the rows were kept).
+    layer, topology = linear(np.array([[2.0]]))
+    torch.manual_seed(0)
+    common = {"in_range": (0, 1), "out_range": (0, 1), "in_bins": 8, "out_bins": 8, "reference": True}
+    assert ei(layer, topology, threshold=float("inf"), **common) == pytest.approx(2.0, abs=0.01)
