@@ -648,3 +648,18 @@ def test_the_whole_layer_estimate_is_capped_once_the_input_cells_outnumber_the_s
     assert not whole_ei_is_capped(1, 8, 8) and whole_ei_is_capped(1, 8, 7)  # 8 input cells
     assert not whole_ei_is_capped(2, 4, 16) and whole_ei_is_capped(2, 4, 15)  # 4² = 16 input cells
     assert whole_ei_is_capped(1, 2, 1) and whole_ei_is_capped(1, 2, 0)  # 2 cells, one sample or none
+
+
+def test_the_default_mode_on_its_default_device_clips_into_the_edge_bins():
+    # y = 2x on (0, 1), out_range (0, 1), 8 bins, on the default device (CUDA where there is one): x < 0.5 spreads
+    # over y's 8 bins, x ≥ 0.5 lands in the top one. I = 3 − 9/16 · H(1/9, 2/9, 2/9, 2/9, 2/9) bits, whole or by
+    # pairs alike (one input, one output), and half the outputs lie outside the range.
+    net, topology = weighted([[2.0]])
+    clipped = 3 - 9 / 16 * (-(1 / 9) * math.log2(1 / 9) - 4 * (2 / 9) * math.log2(2 / 9))
+    ranges = {"in_range": (0, 1), "out_range": (0, 1)}
+    found = layer_estimates(net[0], topology, 50_000, 40_000, **ranges)
+    for estimate in (found.ei, found.ei_parts, found.sensitivity):  # about 3 standard errors at 20 000 samples
+        assert (estimate.value, estimate.half) == pytest.approx((clipped, clipped), abs=0.02)
+    assert found.outside_share == pytest.approx(0.5, abs=0.02)
+    both = vector_and_pairwise_ei(net[0], topology, samples=50_000, in_bins=8, out_bins=8, **ranges)
+    assert both == pytest.approx((clipped, clipped), abs=0.01)
