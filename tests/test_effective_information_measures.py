@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import warnings
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from sklearn.metrics import mutual_info_score
 from torch import nn
 
 from ndg_pipeline.effective_information import (
@@ -642,6 +644,11 @@ def test_pairwise_tables_larger_than_the_cell_budget_are_counted_a_chunk_of_inpu
     for found in (estimators.pairwise_mutual_information(many[:, :3], one, 32_767, 1),
                   estimators.pairwise_mutual_information(one[:, :3], many, 1, 32_767)):  # fmt: skip
         assert found.shape == (3, 43) and (found == 0).all()
+    # 5 inputs against 22 outputs at 32 767 × 2 bins: chunks of inputs 0-1, 2-3 and 4, each pair as counted by hand
+    bx, by = many[:, :5] // 4, many[:, 5:27] % 2
+    expected = np.array([[plug_in_bits(bx[:, a].tolist(), by[:, b].tolist()) for b in range(22)] for a in range(5)])
+    found = estimators.pairwise_mutual_information(bx, by, 32_767, 2).numpy()
+    assert found == pytest.approx(expected, rel=1e-12) and expected.min() > 0.01
 
 
 def test_the_whole_layer_estimate_is_capped_once_the_input_cells_outnumber_the_samples():
@@ -663,3 +670,67 @@ def test_the_default_mode_on_its_default_device_clips_into_the_edge_bins():
     assert found.outside_share == pytest.approx(0.5, abs=0.02)
     both = vector_and_pairwise_ei(net[0], topology, samples=50_000, in_bins=8, out_bins=8, **ranges)
     assert both == pytest.approx((clipped, clipped), abs=0.01)
+    assert net[0].weight.device.type == "cpu"  # measured on a copy: the model stays where it was
+
+
+def test_table_mutual_information_is_scikit_learns_in_bits():
+    # deep-ei's reference: scikit-learn's mutual_info_score on the contingency table (nats; terms below machine
+    # epsilon set to 0, the total clipped at 0). Every 2 × 2 table with counts up to 4, and three where that matters:
+    # one sample, an independent table with rounding residue below epsilon, one with a term of exactly epsilon.
+    tables = [np.array(t).reshape(2, 2) for t in itertools.product(range(5), repeat=4) if any(t)]
+    tables += [np.array([[1, 0], [0, 0]]), np.array([[1, 1], [4, 4]]), np.array([[0, 0], [5, 6]])]
+    found = estimators.mutual_information_bits(torch.from_numpy(np.stack(tables))).tolist()
+    expected = [mutual_info_score(None, None, contingency=t) / math.log(2) for t in tables]
+    assert found == pytest.approx(expected, rel=1e-12, abs=0)
+    assert estimators.mutual_information_bits(torch.tensor([[2, 0], [0, 2]])) == pytest.approx(1.0)  # one table
+    assert estimators.mutual_information_bits(torch.zeros((3, 4))) == 0.0  # nothing observed
+
+
+def test_ranges_must_have_lower_below_upper(chain):
+    net, topology = chain
+    for in_range, out_range in (((1, 1), (0, 1)), ((2, 1), (0, 1)), ((0, 1), (1, 1)), ((0, 1), (1, 0))):
+        message = f"ranges must have lower < upper; got in_range={in_range}, out_range={out_range}."
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            ei_parts(net[1], topology, samples=100, in_range=in_range, out_range=out_range)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_a_layer_with_non_finite_weights_is_refused_by_name(chain, bad):
+    net, topology = chain
+    with torch.no_grad():
+        net[0].weight[1, 0] = bad
+    message = ("Linear.weight on the measured path holds NaN or inf values: every estimate would be meaningless. "
+               "Measure a model with finite weights and biases.")  # fmt: skip
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        ei_parts(net[1], topology, samples=100, in_layer=net[0], activation=torch.relu)
+
+
+def test_one_sample_and_batches_of_one_are_allowed(chain):
+    net, topology = chain
+    for reference in (False, True):
+        assert ei_parts(net[1], topology, samples=1, batch_size=1, reference=reference) == 0.0  # one sample: 0 bits
+
+
+def test_outputs_exactly_on_the_range_bounds_are_inside_it():
+    # a zero layer outputs its bias: on either bound it lies inside the range, a hair above the upper one outside
+    net = nn.Sequential(nn.Linear(2, 1))
+    topology = topology_of(net, torch.zeros((1, 2)))
+    for bias, outside in ((0.0, 0.0), (1.0, 0.0), (1.5, 1.0), (-0.25, 1.0)):
+        with torch.no_grad():
+            net[0].weight.zero_()
+            net[0].bias.fill_(bias)
+        found = layer_estimates(net[0], topology, 200, 10, in_range=(0, 1), out_range=(0, 1), device="cpu")
+        assert found.outside_share == outside
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="refused only where CUDA is missing")
+@pytest.mark.parametrize("reference", [False, True])
+@pytest.mark.parametrize("function", [*PUBLIC, layer_estimates])
+def test_a_cuda_device_is_refused_where_there_is_none(chain, function, reference):
+    net, topology = chain
+    message = "device 'cuda' was asked for, but CUDA is not available here; use 'auto' or 'cpu'."
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        if function is layer_estimates:
+            layer_estimates(net[1], topology, 100, 100, device="cuda", reference=reference)
+        else:
+            function(net[1], topology, samples=100, device="cuda", reference=reference)
