@@ -742,3 +742,14 @@ def test_a_cuda_device_is_refused_where_there_is_none(chain, function, reference
             layer_estimates(net[1], topology, 100, 100, device="cuda", reference=reference)
         else:
             function(net[1], topology, samples=100, device="cuda", reference=reference)
+
+
+@pytest.mark.parametrize("function", [ei, ei_parts, ei_parts_matrix])
+def test_fixed_samples_need_no_threshold(chain, function):
+    # the threshold only stops an automatic schedule: with samples given, 0 (refused without them) is harmless
+    net, topology = chain
+    for kwargs in ({"reference": True}, {"max_samples": None}):
+        torch.manual_seed(0)
+        zero = function(net[1], topology, samples=500, threshold=0, **BINS, **kwargs)
+        torch.manual_seed(0)
+        np.testing.assert_array_equal(zero, function(net[1], topology, samples=500, **BINS, **kwargs))
