@@ -676,7 +676,8 @@ def test_the_default_mode_on_its_default_device_clips_into_the_edge_bins():
     for estimate in (found.ei, found.ei_parts, found.sensitivity):  # about 3 standard errors at 20 000 samples
         assert (estimate.value, estimate.half) == pytest.approx((clipped, clipped), abs=0.02)
     assert found.outside_share == pytest.approx(0.5, abs=0.02)
-    both = vector_and_pairwise_ei(net[0], topology, samples=50_000, in_bins=8, out_bins=8, **ranges)
+    relu = {"activation": torch.relu}  # y = relu(2x) = 2x here; a function, not a module, on the measured path
+    both = vector_and_pairwise_ei(net[0], topology, samples=50_000, in_bins=8, out_bins=8, **relu, **ranges)
     assert both == pytest.approx((clipped, clipped), abs=0.01)
     assert net[0].weight.device.type == "cpu"  # measured on a copy: the model stays where it was
 
