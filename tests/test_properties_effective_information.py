@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,10 +19,12 @@ from hypothesis import strategies as st
 from torch import nn
 
 from ndg_pipeline.effective_information import (
+    ConvergenceWarning,
     SampleCapWarning,
     ei,
     ei_parts,
     ei_parts_matrix,
+    measures,
     sensitivity,
     sensitivity_matrix,
     topology_of,
@@ -240,3 +244,95 @@ def test_reference_bins_start_at_the_lower_bound_and_drop_what_lies_outside():
     clipped = 2 * (5 / 16) * math.log2(16 / 5) + 6 / 16 * 4 - 0.5
     assert ei(layer, topology, **common) == pytest.approx(clipped, abs=0.005)
     assert ei_parts(layer, topology, **common) == pytest.approx(clipped, abs=0.005)
+
+
+def test_default_ei_parts_stops_on_the_magnitude_of_the_relative_change(two_by_two):
+    layer, topology = two_by_two
+    common = {"in_range": (0, 1), "out_range": (-1, 3), "in_bins": 8, "out_bins": 8, "seed": 7, "device": "cpu"}
+    values = estimates(ei_parts, layer, topology, 4, **common)
+    # the default mode: stop after round k ≥ 2 when |2·(EI_{k−1} − EI_k)/EI_k| ≤ threshold, whichever way EI moved
+    # (max_samples = 160 000 only bounds the run of a rule that would never hold)
+    ratios = [abs(2 * (old - new) / new) for old, new in itertools.pairwise(values)]
+    stops = []
+    for threshold in sorted({*(r * 1.001 for r in ratios), *(r * 0.999 for r in ratios)}):
+        hits = [k for k, ratio in enumerate(ratios, start=1) if ratio <= threshold]
+        if hits:
+            assert ei_parts(layer, topology, threshold=threshold, max_samples=160_000, **common) == values[hits[0]]
+            stops.append(hits[0])
+    assert len(set(stops)) > 1  # the thresholds stop it at different rounds
+
+
+DEEP_EI_DEFAULTS = {"in_range": (0, 1), "out_range": (-1, 3), "seed": 7, "device": "cpu"}  # 64 bins, threshold 0.05
+
+
+def rounds(function, layer, topology) -> tuple[list, int]:
+    """``function`` at deep-ei's defaults on 10 000 · 2^k samples of one stream (k = 0 … 3), and the round where
+    deep-ei's rule stops: |EI_k − EI_{k−1}| < 0.05 bit for EI, |2·(EI_{k−1} − EI_k)/EI_k| ≤ 0.05 for EI_parts."""
+    values = [function(layer, topology, samples=10_000 * 2**k, **DEEP_EI_DEFAULTS) for k in range(4)]
+    sums = [float(np.sum(value)) for value in values]
+    if function is ei:
+        converged = [abs(new - old) < 0.05 for old, new in itertools.pairwise(sums)]
+    else:
+        converged = [abs(2 * (old - new) / new) <= 0.05 for old, new in itertools.pairwise(sums)]
+    return values, converged.index(True) + 1
+
+
+@pytest.mark.parametrize("function", [ei, ei_parts, ei_parts_matrix])
+def test_the_default_thresholds_are_deep_ei_s_and_max_samples_caps_the_schedule(two_by_two, function):
+    # On this layer neither rule holds at 20 000 samples, so a max_samples of 20 000 stops the schedule there, with
+    # a warning. (max_samples = 160 000 only bounds the run of a rule that would never hold.)
+    layer, topology = two_by_two
+    values, stop = rounds(function, layer, topology)
+    assert stop >= 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = function(layer, topology, max_samples=160_000, **DEEP_EI_DEFAULTS)
+    np.testing.assert_array_equal(found, values[stop])
+    with pytest.warns(ConvergenceWarning, match="had not converged at 20000 samples"):
+        np.testing.assert_array_equal(function(layer, topology, max_samples=20_000, **DEEP_EI_DEFAULTS), values[1])
+
+
+@pytest.fixture(scope="module")
+def ei_rounds():
+    """The 2 × 2 layer and its EI rounds at deep-ei's defaults: the rule holds first at 80 000 samples."""
+    layer, topology = linear(np.array([[1.3, -0.4], [0.7, 2.1]]))
+    values, converged = rounds(ei, layer, topology)
+    assert converged == 3
+    return layer, topology, values
+
+
+@pytest.mark.parametrize(("max_samples", "stop"), [(10_000, 0), (20_000, 1), (39_999, 1), (40_000, 2)])
+def test_the_default_schedule_stops_at_max_samples_and_says_how_far_it_got(ei_rounds, max_samples, stop):
+    # Before EI's rule holds, the schedule draws 10 000 · 2^k samples while the next total stays within
+    # max_samples, and warns with the last estimate, its sample count and its change from the round before.
+    layer, topology, values = ei_rounds
+    change = f"{values[stop] - values[stop - 1]:+.4f}" if stop else "unknown"
+    message = (f"the estimate {values[stop]:.4f} bits had not converged at {10_000 * 2**stop} samples (max_samples); "
+               f"last change {change} bits.")  # fmt: skip
+    with pytest.warns(ConvergenceWarning, match=f"^{re.escape(message)}$") as record:
+        assert ei(layer, topology, max_samples=max_samples, **DEEP_EI_DEFAULTS) == values[stop]
+    assert len(record) == 1
+    assert Path(record[0].filename).parent != Path(measures.__file__).parent  # it points at the caller
+
+
+def test_without_max_samples_or_in_reference_mode_only_the_rule_stops_the_schedule(two_by_two):
+    # An infinite threshold stops every schedule at its first comparison, the second round (20 000 samples), however
+    # small max_samples is in reference mode (deep-ei has none); the default mode also runs without one.
+    layer, topology = two_by_two
+    reference = {"in_range": (0, 1), "out_range": (-1, 3), "in_bins": 8, "out_bins": 8, "reference": True}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        second = ei(layer, topology, samples=20_000, **DEEP_EI_DEFAULTS)
+        assert ei(layer, topology, threshold=float("inf"), max_samples=None, **DEEP_EI_DEFAULTS) == second
+        second = estimates(ei, layer, topology, 2, **reference)[1]
+        torch.manual_seed(7)
+        assert ei(layer, topology, threshold=float("inf"), max_samples=10_000, **reference) == second
+
+
+def test_reference_ei_drops_the_rows_above_the_range_in_every_round_of_its_schedule():
+    # y = 2x on (0, 1), out_range (0, 1), 8 bins: the rows with y ≥ 1 (x ≥ 0.5) are dropped, and on the rest y's bin
+    # determines x's 4 bins: 2 bits in every round (3 bits if the rows were kept).
+    layer, topology = linear(np.array([[2.0]]))
+    torch.manual_seed(0)
+    common = {"in_range": (0, 1), "out_range": (0, 1), "in_bins": 8, "out_bins": 8, "reference": True}
+    assert ei(layer, topology, threshold=float("inf"), **common) == pytest.approx(2.0, abs=0.01)
