@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
+import re
 import warnings
 
 import networkx as nx
@@ -324,6 +326,97 @@ def test_learned_baseline_makes_interactions_sparser_within_bounds():
     assert (learned.baseline.abs() <= 0.5 + 1e-6).all()
     direct = compute_rewards(model, [TabularMasker(x, learned.baseline)], [1], desc=None)[0]
     np.testing.assert_allclose(learned.rewards, direct)
+
+
+def brute_learned_baseline(model, x, start, lower, upper, label, iterations, learning_rate, reward):
+    """Spec §4 step by step with dense matrices: M[S, L] = (−1)^{|S|−|L|} for L ⊆ S, c = Mᵀ sign(M v_b), the
+    gradient of Σ_L c_L v_b(L) by autograd over all masked inputs at once, b ← clip(b − lr·10^{−t/(T−1)}·g)."""
+    n, size = len(x), 1 << len(x)
+    dense = np.array(
+        [[(-1.0) ** bin(s ^ k).count("1") if k & ~s == 0 else 0.0 for k in range(size)] for s in range(size)]
+    )
+    keep = torch.tensor([[bool(k >> (n - 1 - i) & 1) for i in range(n)] for k in range(size)])
+
+    def rewards(b):
+        return reward(model(torch.where(keep, x, b)), label).double()
+
+    baseline, history = start.clone(), []
+    for t in range(iterations):
+        rate = learning_rate * 10.0 ** (-t / (iterations - 1))
+        leaf = baseline.clone().requires_grad_(True)
+        v = rewards(leaf)
+        interactions = dense @ v.detach().numpy()
+        history.append(np.abs(interactions).sum())
+        weights = torch.from_numpy(dense.T @ np.sign(interactions))
+        (gradient,) = torch.autograd.grad((v * weights).sum(), leaf)
+        baseline = torch.minimum(torch.maximum(baseline - rate * gradient, lower), upper)
+    with torch.no_grad():
+        final = rewards(baseline).numpy()
+    return baseline, final, dense @ final, np.array(history)
+
+
+def assert_learned_like(learned, expected):
+    np.testing.assert_allclose(learned.baseline.numpy(), expected[0].numpy(), rtol=1e-6, atol=1e-7)
+    for ours, theirs in zip((learned.rewards, learned.interactions, learned.l1_history), expected[1:], strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_learned_baseline_with_the_defaults_is_the_dense_method_and_labels_its_progress_bar(capsys):
+    model = tiny_mlp(3, 2, seed=2)
+    x = torch.tensor([1.5, -0.8, 0.6])
+    start = torch.tensor([0.2, -0.1, 0.0])
+    lower, upper = start - 0.05, start + 0.05
+    learned = learn_baseline(model, TabularMasker(x, start), 0, lower, upper)  # 50 iterations, lr 1e-3, log-odds
+
+    def two_class_log_odds(z, y):
+        return z[:, y] - z[:, 1 - y]
+
+    assert_learned_like(learned, brute_learned_baseline(model, x, start, lower, upper, 0, 50, 1e-3, two_class_log_odds))
+    assert re.search(r"(^|\r)baseline: 100%", capsys.readouterr().err)
+
+
+def test_learned_baseline_in_chunks_against_binding_bounds_is_the_dense_method_and_silent(capsys):
+    model = tiny_mlp(4, 2, seed=2)
+    x = torch.tensor([0.9, 1.2, -1.1, 0.4])
+    start = torch.tensor([0.0, 0.3, -0.2, 0.1])
+    lower = start + torch.tensor([-0.03, -0.03, 0.0, -0.03])  # player 2's bounds meet: its baseline cannot move
+    upper = start + torch.tensor([0.03, 0.03, 0.0, 0.03])
+
+    def logit(z, y):  # a reward other than the default log-odds
+        return z[:, y].double()
+
+    learned = learn_baseline(
+        model, TabularMasker(x, start), 1, lower, upper, 12, 0.3, batch_size=3, reward=logit, desc=None
+    )  # 16 masks in chunks of 3, 3, 3, 3, 3, 1
+    assert_learned_like(learned, brute_learned_baseline(model, x, start, lower, upper, 1, 12, 0.3, logit))
+    assert learned.baseline[0] == lower[0] and learned.baseline[1] == upper[1]  # both bounds bind…
+    assert lower[3] < learned.baseline[3] < upper[3]  # …and one player's baseline stays inside them
+    assert capsys.readouterr().err == ""  # desc=None: no progress bar, not even the rewards' one
+
+
+def test_learned_baseline_refuses_crossed_bounds_and_keeps_the_maskers_dtype():
+    model = tiny_mlp(3, 2)
+    masker = TabularMasker(torch.tensor([1.0, 2.0, 3.0]), 0.0)
+    message = r"^the baseline's lower bound exceeds its upper bound somewhere; give lower ≤ upper\.$"
+    with pytest.raises(ValueError, match=message):
+        learn_baseline(model, masker, 1, torch.tensor([0.0, 0.2, 0.0]), 0.1, iterations=1, desc=None)
+    pinned = learn_baseline(model, masker, 1, np.full(3, 0.1), np.full(3, 0.1), iterations=2, desc=None)
+    assert pinned.baseline.dtype == torch.float32  # float64 bounds are read in the masker's dtype
+    np.testing.assert_array_equal(pinned.baseline.numpy(), np.full(3, 0.1, dtype=np.float32))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_learned_baseline_on_cuda_equals_the_cpu_one():
+    model = tiny_mlp(4, 2, seed=2)
+    x = torch.tensor([0.9, 1.2, -1.1, 0.4])
+    start = torch.tensor([0.0, 0.3, -0.2, 0.1])
+    lower, upper = start - 0.03, start + 0.03
+    runs = [
+        learn_baseline(copy.deepcopy(model).to(device), TabularMasker(x, start), 1, lower, upper, 12, 0.3, batch_size=3)
+        for device in ("cpu", "cuda")
+    ]
+    np.testing.assert_allclose(runs[1].baseline.numpy(), runs[0].baseline.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(runs[1].l1_history, runs[0].l1_history, rtol=1e-5)
 
 
 def brute_error(target, kinds, masks, values, bias):
