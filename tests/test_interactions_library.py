@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 import re
 import warnings
 
@@ -56,6 +57,7 @@ from ndg_pipeline.interactions.metrics import (
     verdict,
 )
 from ndg_pipeline.interactions.mlp import TabularMlp
+from ndg_pipeline.interactions.patterns import description_length, sub_coalitions
 from ndg_pipeline.interactions.split_kernel import row_butterfly_
 
 
@@ -613,6 +615,82 @@ def test_aggregation_stops_when_the_best_merge_serves_one_pattern():
     patterns = np.array([encoded_pattern({0, 1, 2}, 5), encoded_pattern({3, 4}, 5)])
     result = aggregate(patterns, np.array([5.0, 1.0]))
     assert result.codewords.shape == (0, 5) and len(result.lengths) == 1
+
+
+def test_aggregation_stops_after_five_merges_by_default():
+    pairs = [encoded_pattern({2 * i, 2 * i + 1}, 12) for i in range(6)]
+    patterns = np.array(pairs + pairs)  # six disjoint pairs, each in two patterns: every merge shortens the code
+    weights = np.tile([6.0, 5.0, 4.0, 3.0, 2.0, 1.0], 2)  # no ties between the pairs' scores
+    codewords, lengths = brute_aggregate(patterns, weights, max_merges=6)
+    assert len(codewords) == 6 and lengths[6] < lengths[5]  # a sixth merge would still shorten it
+    result = aggregate(patterns, weights)
+    assert [np.flatnonzero(c).tolist() for c in result.codewords] == codewords[:5]
+    np.testing.assert_allclose(result.lengths, lengths[:6], rtol=1e-12)
+
+
+def test_aggregation_merges_on_a_tie_and_stops_when_no_pattern_has_two_codewords():
+    # {0,1} twice with weight 0 and {2,3} twice with weight 1: merging {2,3} shortens the code; merging {0,1}
+    # then leaves its length unchanged (no usage moves), which the authors' rule (stop only if it grows) accepts;
+    # then every pattern is one codeword and no candidate is left.
+    patterns = np.array([encoded_pattern(m, 4) for m in ({0, 1}, {0, 1}, {2, 3}, {2, 3})])
+    weights = np.array([0.0, 0.0, 1.0, 1.0])
+    codewords, lengths = brute_aggregate(patterns, weights)
+    assert codewords == [[2, 3], [0, 1]] and lengths[2] == lengths[1]
+    result = aggregate(patterns, weights)
+    assert [np.flatnonzero(c).tolist() for c in result.codewords] == codewords
+    np.testing.assert_allclose(result.lengths, lengths, rtol=1e-12)
+    assert [np.flatnonzero(row).tolist() for row in result.encoding] == [[5], [5], [4], [4]]
+    single = aggregate(np.eye(3, dtype=bool), np.ones(3))  # no pattern has two codewords: nothing to merge
+    assert single.codewords.shape == (0, 3) and single.lengths == pytest.approx([3 * np.log(3) + 10 * np.log(3)])
+
+
+def test_aggregation_reads_patterns_as_bool_and_weights_in_float64():
+    members = [[1, 1, 1, 0], [1, 1, 0, 1], [0, 1, 1, 1]]  # 0/1 integers, not bool
+    weights = np.array([0.1, -0.7, 0.3], dtype=np.float32)  # |I| in float32: the usages are summed in float64
+    codewords, lengths = brute_aggregate(np.array(members, dtype=bool), np.abs(weights.astype(np.float64)))
+    result = aggregate(members, weights)
+    assert [np.flatnonzero(c).tolist() for c in result.codewords] == codewords
+    np.testing.assert_allclose(result.lengths, lengths, rtol=1e-13)
+    assert result.codewords.dtype == bool and result.encoding.dtype == bool
+    with pytest.raises(ValueError, match=r"need patterns \[m, n\] and m weights; got shapes \(4,\) and \(4,\)\."):
+        aggregate(np.ones(4, dtype=bool), np.ones(4))
+    with pytest.raises(ValueError, match=r"need patterns \[m, n\] and m weights; got shapes \(3, 4\) and \(2,\)\."):
+        aggregate(np.ones((3, 4), dtype=bool), np.ones(2))
+
+
+def test_sub_coalitions_are_every_set_of_two_or_more_codewords_of_a_pattern():
+    # 0b101 → {0, 2}; 0b11 → {0, 1}; 0b1 has one codeword; 0b1101 → {0, 2}, {0, 3}, {2, 3}, {0, 2, 3}
+    found = sub_coalitions(np.array([0b101, 0b11, 0b1, 0b1101, 0b101], dtype=np.int64))
+    assert found.tolist() == [0b11, 0b101, 0b1001, 0b1100, 0b1101] and found.dtype == np.int64
+    none = sub_coalitions(np.array([0, 0b1, 0b100], dtype=np.int64))
+    assert none.shape == (0,) and none.dtype == np.int64
+
+
+def brute_description_length(usage, entropy_weight):
+    used = [max(float(u), 0.0) for u in usage]
+    total = sum(used)
+    share = [u / total if total > 0 else 0.0 for u in used]
+    code = [-math.log(p + 1e-8) for p in share]
+    return sum(u * c for u, c in zip(used, code, strict=True)) + entropy_weight * sum(
+        p * c for p, c in zip(share, code, strict=True)
+    )
+
+
+def test_description_length_by_hand():
+    # f = (3, 1): p = (3/4, 1/4), ℓ = −ln(p + 1e-8)
+    code = -math.log(0.75 + 1e-8), -math.log(0.25 + 1e-8)
+    by_hand = 3 * code[0] + 1 * code[1] + 10 * (0.75 * code[0] + 0.25 * code[1])
+    length = description_length(np.array([3.0, 1.0]), 10.0)
+    assert type(length) is float and length == pytest.approx(by_hand, rel=1e-12)
+    # A negative usage counts as unused; an unused codeword adds nothing; no usage at all has length 0.
+    np.testing.assert_allclose(description_length(np.array([[-1.0, 3.0, 1.0], [0.0, 0.0, 0.0]]), 10.0), [by_hand, 0.0])
+    # Usages summing to less than 1 are still shares of their total: (0.2, 0.3) → p = (0.4, 0.6).
+    assert description_length(np.array([0.2, 0.3]), 2.0) == pytest.approx(
+        brute_description_length([0.2, 0.3], 2.0), rel=1e-12
+    )
+    # float32 usages are computed in float64.
+    usage = np.array([0.1, 0.7, 0.2], dtype=np.float32)
+    assert description_length(usage, 10.0) == pytest.approx(brute_description_length(usage, 10.0), rel=1e-14)
 
 
 def test_and_or_graph_links_output_concepts_coalitions_and_players():
