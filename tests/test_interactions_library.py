@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import copy
+import functools
+import io
 import itertools
 import math
 import re
 import warnings
+from fractions import Fraction
 
 import networkx as nx
 import numpy as np
@@ -317,6 +320,26 @@ def test_compiled_split_follows_the_torch_loop_step_for_step(n):
     assert (compiled[4][-1] < compiled[4][0]).all()  # the loss fell: both loops really stepped
 
 
+def test_both_split_loops_advance_the_progress_bar_by_every_iteration():
+    rewards = np.random.default_rng(0).normal(size=(2, 8))
+    bound = 0.04 * np.abs(rewards[:, -1] - rewards[:, 0])
+    rates = decaying_rates(1e-3, 250)  # the compiled loop runs it in chunks of 3, the last one of 1
+    steps = np.array([0, 249])
+    for loop in (_learn_compiled, functools.partial(_learn_torch, device=torch.device("cpu"))):
+        with tqdm(total=250, file=io.StringIO()) as progress:
+            loop(rewards, bound, rates, 0.9, steps, progress)
+            assert progress.n == 250
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_and_or_split_on_cuda_equals_the_compiled_cpu_one():
+    rewards = np.random.default_rng(1).normal(size=(3, 1 << 5)) + np.linspace(0, 4, 1 << 5)
+    on_cpu = learn_and_or(rewards, iterations=120, learning_rate=1e-3, desc=None)
+    on_cuda = learn_and_or(rewards, iterations=120, learning_rate=1e-3, device="cuda", desc=None)
+    for field in ("and_interactions", "or_interactions", "p", "q", "loss_history"):
+        np.testing.assert_allclose(getattr(on_cuda, field), getattr(on_cpu, field), rtol=1e-9, atol=1e-9)
+
+
 def test_learned_baseline_makes_interactions_sparser_within_bounds():
     model = tiny_mlp(5, 2)
     x = torch.randn(5, generator=torch.Generator().manual_seed(4))
@@ -534,16 +557,114 @@ def test_the_authors_cut_keeps_fewer_patterns_than_the_strict_one_on_cancelling_
     assert strict.thresholds_met and strict.strength_share > 0.95 and len(strict.values) > 50
 
 
+def kept_indices(kept, n):
+    """Retained patterns as indices into [and_values, or_values], as authors_greedy returns them."""
+    return sorted(np.where(kept.kinds == "and", kept.masks, kept.masks + (1 << n)).tolist())
+
+
+def default_rules_game(case):
+    n = 6
+    size = 1 << n
+    rng = np.random.default_rng(2 if case == "error-bound" else 0)
+    if case == "error-bound":  # 50 planted patterns of alternating sign in noise: the error decides the cut
+        values = rng.normal(scale=0.05, size=2 * size)
+        planted = rng.choice(np.arange(1, size), 50, replace=False)
+        values[planted] = rng.choice([-1.0, 1.0], 50) * np.geomspace(3.0, 0.5, 50)
+    else:  # all positive and alike: R stays far below 0.95 at every count up to 80
+        values = rng.uniform(0.5, 1.5, size=2 * size)
+    and_values, or_values = values[:size], values[size:] * (subset_sizes(n) >= 2)
+    and_values[0] = 0.0
+    return n, and_inverse(and_values) + or_inverse(or_values), and_values, or_values
+
+
+@pytest.mark.parametrize("case", ["error-bound", "unmet"])
+def test_noise_removal_with_the_default_rules_is_the_authors_greedy(case):
+    n, target, and_values, or_values = default_rules_game(case)
+    kept = remove_noisy(target, and_values, or_values)  # 15 to 80 patterns, greedy among 20, E < 0.1, R > 0.95
+    expected, steps, met = authors_greedy(target, and_values, or_values, 15, 80, 20, 0.1, 0.95, "authors")
+    assert kept_indices(kept, n) == expected and kept.thresholds_met == met
+    np.testing.assert_allclose(kept.steps.to_numpy(), steps, atol=1e-12)
+    if case == "error-bound":
+        cut = len(kept.values)
+        after = kept.steps[kept.steps.patterns < cut]
+        assert cut > 15 and ((after.error >= 0.1) | (after.explanation_ratio <= 0.95)).all()
+        assert (after.explanation_ratio > 0.95).any()  # the error alone stops the cut there
+    else:
+        assert not met and len(kept.values) == 80
+
+
+def test_noise_removal_moves_the_empty_or_term_into_the_constant():
+    rng = np.random.default_rng(11)
+    n = 4
+    and_values = rng.normal(size=1 << n)
+    and_values[0] = 0.5
+    or_values = rng.normal(scale=0.5, size=1 << n) * (subset_sizes(n) >= 2)
+    or_values[0] = 1.0  # I_or(∅) fires on every mask, as the constant does
+    target = and_inverse(and_values) + or_inverse(or_values)
+    originals = and_values.copy(), or_values.copy()
+    rules = {"min_patterns": 2, "max_patterns": 6, "n_greedy": 4, "max_error": 0.05, "min_explanation": 0.8}
+    kept = remove_noisy(target, and_values, or_values, **rules)
+    expected, steps, met = authors_greedy(target, and_values, or_values, *rules.values(), "authors")
+    assert kept_indices(kept, n) == expected and kept.thresholds_met == met
+    np.testing.assert_allclose(kept.steps.to_numpy(), steps, atol=1e-12)
+    assert kept.bias == 1.5
+    np.testing.assert_array_equal(and_values, originals[0])  # the caller's arrays are not written into
+    np.testing.assert_array_equal(or_values, originals[1])
+
+
+def test_noise_removal_reads_any_real_numbers_in_float64():
+    n = 4
+    rng = np.random.default_rng(2)
+    and_values = rng.integers(-9, 10, size=1 << n)  # integer interactions
+    or_values = [Fraction(int(k), 4) for k in rng.integers(-9, 10, size=1 << n) * (subset_sizes(n) >= 2)]
+    or_values[0] = Fraction(3, 4)  # exact fractions; I_or(∅) moves into the integer constant
+    target = (and_inverse(and_values) + or_inverse(np.array(or_values, dtype=float)) + 0.1).astype(np.float32)
+    rules = {"min_patterns": 2, "max_patterns": 6, "n_greedy": 4, "max_error": 0.05, "min_explanation": 0.8}
+    kept = remove_noisy(target, and_values, or_values, **rules)
+    exact = target.astype(np.float64), and_values.astype(np.float64), np.array(or_values, dtype=np.float64)
+    expected, steps, met = authors_greedy(*exact, *rules.values(), "authors")
+    assert kept_indices(kept, n) == expected and kept.thresholds_met == met
+    np.testing.assert_allclose(kept.steps.to_numpy(), steps, rtol=1e-12, atol=1e-12)  # E / Σ target² in float64
+    assert kept.bias == and_values[0] + 0.75 and kept.values.dtype == np.float64
+
+
+def test_noise_removal_accepts_its_rules_at_their_edges():
+    rng = np.random.default_rng(4)
+    n = 4
+    and_values = rng.normal(size=1 << n)
+    and_values[0] = 0.0
+    target = and_inverse(and_values)
+    strongest = sorted(np.argsort(-np.abs(and_values))[:3].tolist())
+    # min_patterns = max_patterns = greedy_from: the 12 weakest go in one step, the greedy has nothing left to do
+    kept = remove_noisy(target, and_values, min_patterns=3, max_patterns=3, greedy_from=3)
+    assert sorted(kept.masks.tolist()) == strongest
+    # a greedy window of one pattern: the weakest goes first, step by step
+    kept = remove_noisy(target, and_values, min_patterns=3, max_patterns=3, n_greedy=1)
+    expected, steps, met = authors_greedy(target, and_values, np.zeros(1 << n), 3, 3, 1, 0.1, 0.95, "authors")
+    assert kept_indices(kept, n) == expected == strongest and kept.thresholds_met == met
+    np.testing.assert_allclose(kept.steps.to_numpy(), steps, atol=1e-12)
+
+
 def test_noise_removal_refuses_bad_rules_and_non_finite_values():
     v = np.arange(8.0)
-    with pytest.raises(ValueError, match=r"max_patterns \(500\) exceeds greedy_from \(400\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"^max_patterns \(500\) exceeds greedy_from \(400\): the greedy would never choose among the counts it "
+        r"may keep; raise greedy_from to at least max_patterns\.$",
+    ):
         remove_noisy(v, and_interactions(v), max_patterns=500)
     with pytest.raises(ValueError, match="cut must be one of"):
         remove_noisy(v, and_interactions(v), min_patterns=1, max_patterns=2, cut="share")
     bad = and_interactions(v)
     bad[5] = np.nan
-    with pytest.raises(ValueError, match="and_values is nan at mask 5"):
+    with pytest.raises(
+        ValueError,
+        match=r"^and_values is nan at mask 5 \(1 non-finite value\(s\)\); the model's rewards must be finite: check "
+        r"its weights, the input and the baseline for NaN or inf\.$",
+    ):
         remove_noisy(v, bad, min_patterns=1, max_patterns=2)
+    with pytest.raises(ValueError, match=r"^target must be one row of 2\^3 = 8 values; got shape \(8, 1\)\.$"):
+        remove_noisy(v[:, None], and_interactions(v), min_patterns=1, max_patterns=2)
 
 
 def encoded_pattern(members, n):
@@ -965,6 +1086,8 @@ def test_the_two_ratios_by_hand():
     assert explanation_ratio(kept, removed) == pytest.approx(4.0 / (4.0 + 0.25))  # |Σ removed| = 0.25
     assert strength_share(kept, removed) == pytest.approx(4.0 / (4.0 + 1.25))  # Σ|removed| = 1.25
     assert explanation_ratio(np.zeros(2), np.zeros(0)) == 1.0 and strength_share(np.zeros(0), np.zeros(0)) == 1.0
+    assert explanation_ratio(np.array([0.3]), np.array([0.2])) == pytest.approx(0.6)  # totals below 1 divide too
+    assert strength_share(np.array([0.3, -0.1]), np.array([-0.1])) == pytest.approx(0.8)
     v = np.arange(8.0)
     with pytest.raises(ValueError, match="min_patterns ≤ max_patterns"):
         remove_noisy(v, and_interactions(v), min_patterns=5, max_patterns=4)
