@@ -481,11 +481,14 @@ def test_noise_removal_keeps_a_planted_sparse_game():
     assert kept.thresholds_met and set(kept.masks.tolist()) == set(planted)
 
 
-def authors_greedy(target, and_values, or_values, min_patterns, max_patterns, n_greedy, max_error, min_ratio, cut):
+def authors_greedy(
+    target, and_values, or_values, min_patterns, max_patterns, n_greedy, max_error, min_ratio, cut, bulk=0
+):
     """The authors' remove_noisy_greedy written out independently: at each step zero every candidate among the
     n_greedy weakest remaining patterns in turn, rebuild the target on all masks, keep the removal with the
     smallest squared error; then the last step meeting both thresholds (else max_patterns kept). The constant
-    (I_and(∅)) stays, as in ours; the games here have no zero patterns."""
+    (I_and(∅)) stays, as in ours; the games here have no zero patterns. ``bulk``: the weakest patterns removed
+    first in one recorded step (ours does that beyond the ``greedy_from`` strongest)."""
     size = len(target)
     values = np.concatenate([and_values, or_values])
     pool = [i for i in np.argsort(np.abs(values), kind="stable") if i % size != 0 and values[i] != 0]
@@ -502,7 +505,9 @@ def authors_greedy(target, and_values, or_values, min_patterns, max_patterns, n_
         authors = strong / (strong + abs(values[list(removed)].sum())) if removed else 1.0
         return authors, strong / np.abs(values[pool]).sum()
 
-    removed, steps = [], [(len(pool), np.sum((target - rebuilt([])) ** 2) / energy, *ratios([]))]
+    removed, steps = pool[:bulk], [(len(pool), np.sum((target - rebuilt([])) ** 2) / energy, *ratios([]))]
+    if bulk:
+        steps.append((len(pool) - bulk, np.sum((target - rebuilt(removed)) ** 2) / energy, *ratios(removed)))
     while len(pool) - len(removed) > min_patterns:
         window = [i for i in pool if i not in removed][:n_greedy]
         errors = [np.sum((target - rebuilt([*removed, i])) ** 2) for i in window]
@@ -511,8 +516,8 @@ def authors_greedy(target, and_values, or_values, min_patterns, max_patterns, n_
     column = 2 if cut == "authors" else 3
     good = [i for i, step in enumerate(steps) if step[1] < max_error and step[column] > min_ratio]
     good = [i for i in good if steps[i][0] <= max_patterns]
-    chosen = good[-1] if good else len(pool) - min(max_patterns, len(pool))
-    kept = sorted(set(pool) - set(removed[:chosen]))
+    count = steps[good[-1]][0] if good else min(max_patterns, len(pool))
+    kept = sorted(set(pool) - set(removed[: len(pool) - count]))
     return kept, np.array(steps), bool(good)
 
 
@@ -643,6 +648,77 @@ def test_noise_removal_accepts_its_rules_at_their_edges():
     expected, steps, met = authors_greedy(target, and_values, np.zeros(1 << n), 3, 3, 1, 0.1, 0.95, "authors")
     assert kept_indices(kept, n) == expected == strongest and kept.thresholds_met == met
     np.testing.assert_allclose(kept.steps.to_numpy(), steps, atol=1e-12)
+
+
+def test_noise_removal_drops_the_patterns_beyond_greedy_from_in_one_step():
+    rng = np.random.default_rng(6)
+    n = 6
+    and_values = rng.normal(size=1 << n) * rng.choice([0.1, 1.0], size=1 << n)
+    and_values[0] = 0.0
+    or_values = rng.normal(scale=0.5, size=1 << n) * (subset_sizes(n) >= 2)
+    target = and_inverse(and_values) + or_inverse(or_values)
+    pool = np.count_nonzero(and_values) + np.count_nonzero(or_values)  # 63 AND and 57 OR patterns
+    rules = {"min_patterns": 5, "max_patterns": 25, "n_greedy": 6, "max_error": 0.05, "min_explanation": 0.9}
+    kept = remove_noisy(target, and_values, or_values, **rules, greedy_from=30)
+    expected, steps, met = authors_greedy(target, and_values, or_values, *rules.values(), "authors", bulk=pool - 30)
+    assert kept_indices(kept, n) == expected and kept.thresholds_met == met
+    assert kept.steps.patterns.tolist()[:3] == [pool, 30, 29]  # all, then 30 after the bulk step, then the greedy
+    np.testing.assert_allclose(kept.steps.to_numpy(), steps, rtol=1e-12, atol=1e-12)
+
+
+def test_noise_removal_breaks_ties_between_equally_strong_patterns_by_index():
+    rng = np.random.default_rng(8)
+    n = 5
+    and_values = rng.choice([-2.0, -1.0, 1.0, 2.0], size=1 << n)  # many ties in |I|
+    and_values[0] = 0.0
+    or_values = rng.choice([-2.0, -1.0, 1.0, 2.0], size=1 << n) * (subset_sizes(n) >= 2)
+    target = and_inverse(and_values) + or_inverse(or_values) + rng.normal(scale=0.1, size=1 << n)
+    rules = {"min_patterns": 40, "max_patterns": 45, "n_greedy": 3, "max_error": 0.5, "min_explanation": 0.5}
+    kept = remove_noisy(target, and_values, or_values, **rules)
+    expected, steps, met = authors_greedy(target, and_values, or_values, *rules.values(), "authors")
+    assert kept_indices(kept, n) == expected and kept.thresholds_met == met
+    np.testing.assert_allclose(kept.steps.to_numpy(), steps, rtol=1e-12, atol=1e-12)
+    values = np.concatenate([and_values, or_values])
+    strongest_first = sorted(expected, key=lambda i: (-abs(values[i]), i))  # ties: AND before OR, by mask
+    assert np.where(kept.kinds == "and", kept.masks, kept.masks + (1 << n)).tolist() == strongest_first
+
+
+def test_noise_removal_of_weak_empty_and_zero_games():
+    rng = np.random.default_rng(9)
+    n = 4
+    and_values = rng.normal(scale=0.01, size=1 << n)  # Σ|I| below 1: R and the share still divide
+    and_values[0] = 0.0
+    target = and_inverse(and_values) + rng.normal(scale=0.001, size=1 << n)
+    rules = {"min_patterns": 2, "max_patterns": 6, "n_greedy": 4, "max_error": 0.05, "min_explanation": 0.8}
+    kept = remove_noisy(target, and_values, **rules)
+    expected, steps, met = authors_greedy(target, and_values, np.zeros(1 << n), *rules.values(), "authors")
+    assert kept_indices(kept, n) == expected and kept.thresholds_met == met
+    np.testing.assert_allclose(kept.steps.to_numpy(), steps, rtol=1e-12, atol=1e-12)
+    # Only the constant: no pattern to keep or remove; both ratios are 1 and the error 0.
+    constant = remove_noisy(np.full(4, 0.5), np.array([0.5, 0.0, 0.0, 0.0]), min_patterns=1, max_patterns=2)
+    assert constant.values.size == 0 and constant.bias == 0.5 and constant.thresholds_met
+    assert constant.steps.to_numpy().tolist() == [[0.0, 0.0, 1.0, 1.0]]
+    assert constant.explanation_ratio == 1.0 and constant.strength_share == 1.0 and constant.error == 0.0
+    # A zero target: E is reported unnormalised. v = (0, 1, 2, 3) from I({1}) = 1, I({0}) = 2, so E = 1 + 4 + 9.
+    zero = remove_noisy(np.zeros(4), np.array([0.0, 1.0, 2.0, 0.0]), min_patterns=1, max_patterns=2)
+    assert zero.steps.error[0] == 14.0
+
+
+def test_noise_removal_thresholds_are_strict_by_hand():
+    # n = 2: I({1}) = 2, I({0}) = 3, I({0,1}) = 1, so v = (0, 2, 3, 6) and Σ v² = 49. The greedy first removes
+    # {0,1} (its increase c²·2^{n−|T|} = 1 beats 8 and 18): E = 1/49, R = share = 5 / (5 + 1).
+    target, and_values = np.array([0.0, 2.0, 3.0, 6.0]), np.array([0.0, 2.0, 3.0, 1.0])
+
+    def kept(max_patterns=3, max_error=0.1, min_explanation=0.8):
+        return remove_noisy(
+            target, and_values, None, 2, max_patterns, max_error=max_error, min_explanation=min_explanation
+        )
+
+    assert kept().steps.to_numpy().tolist() == [[3, 0.0, 1.0, 1.0], [2, 1 / 49, 5 / 6, 5 / 6]]
+    assert len(kept().values) == 2 and kept().thresholds_met
+    assert len(kept(max_error=1 / 49).values) == 3  # E < max_error, strictly
+    assert len(kept(min_explanation=5 / 6).values) == 3  # R > min_explanation, strictly
+    assert len(kept(max_patterns=2).values) == 2 and kept(max_patterns=2).thresholds_met  # at most max_patterns
 
 
 def test_noise_removal_refuses_bad_rules_and_non_finite_values():
