@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import functools
 import io
 import itertools
 import math
@@ -49,7 +48,7 @@ from ndg_pipeline.interactions import (
     subset_sizes,
     words_of,
 )
-from ndg_pipeline.interactions.and_or import _learn_compiled, _learn_torch, decaying_rates
+from ndg_pipeline.interactions.and_or import _learn_compiled, _learn_torch, decaying_rates, reorganize
 from ndg_pipeline.interactions.metrics import (
     cover_shares,
     interval_over_inputs,
@@ -320,15 +319,59 @@ def test_compiled_split_follows_the_torch_loop_step_for_step(n):
     assert (compiled[4][-1] < compiled[4][0]).all()  # the loss fell: both loops really stepped
 
 
+class Updates(list):
+    """A stand-in progress bar that keeps the size of every update."""
+
+    def update(self, n=1):
+        self.append(n)
+
+
 def test_both_split_loops_advance_the_progress_bar_by_every_iteration():
     rewards = np.random.default_rng(0).normal(size=(2, 8))
     bound = 0.04 * np.abs(rewards[:, -1] - rewards[:, 0])
-    rates = decaying_rates(1e-3, 250)  # the compiled loop runs it in chunks of 3, the last one of 1
-    steps = np.array([0, 249])
-    for loop in (_learn_compiled, functools.partial(_learn_torch, device=torch.device("cpu"))):
-        with tqdm(total=250, file=io.StringIO()) as progress:
-            loop(rewards, bound, rates, 0.9, steps, progress)
-            assert progress.n == 250
+    rates = decaying_rates(1e-3, 101)
+    steps = np.array([0, 100])
+    compiled, batched = Updates(), Updates()
+    _learn_compiled(rewards, bound, rates, 0.9, steps, compiled)
+    _learn_torch(rewards, bound, rates, 0.9, steps, batched, torch.device("cpu"))
+    assert compiled == [2] * 50 + [1]  # about a hundred chunks: ⌈101 / 100⌉ = 2 iterations each, the last one 1
+    assert batched == [1] * 101
+    with tqdm(total=101, file=io.StringIO()) as progress:  # tqdm takes both
+        _learn_torch(rewards, bound, rates, 0.9, steps, progress, torch.device("cpu"))
+        assert progress.n == 101
+
+
+def test_learning_rates_decay_log_linearly_from_lr_to_a_tenth():
+    np.testing.assert_allclose(decaying_rates(0.2, 3), [0.2, 0.2 / math.sqrt(10), 0.02], rtol=1e-15)
+    np.testing.assert_allclose(decaying_rates(0.2, 2), [0.2, 0.02], rtol=1e-15)
+    one = decaying_rates(0.2, 1)
+    assert one.tolist() == [0.2] and one.dtype == np.float64
+    with pytest.raises(ValueError, match=r"^iterations must be at least 1; got 0\.$"):
+        decaying_rates(0.2, 0)
+    for rate in (0.0, -0.1, float("nan")):
+        with pytest.raises(ValueError, match=rf"^the learning rate must be positive; got {rate}\.$"):
+            decaying_rates(rate, 5)
+
+
+def test_or_terms_of_order_at_most_one_move_to_and_by_hand():
+    # n = 2: indices 0 = ∅, 1 = {1}, 2 = {0} are of order ≤ 1; 3 = {0, 1} stays OR.
+    and_values, or_values = np.array([1.0, 2.0, 3.0, 4.0]), np.array([10.0, 20.0, 30.0, 40.0])
+    moved_and, kept_or = reorganize(and_values, or_values)
+    assert moved_and.tolist() == [11.0, 22.0, 33.0, 4.0] and kept_or.tolist() == [0.0, 0.0, 0.0, 40.0]
+    rows_and, rows_or = reorganize(np.tile(and_values, (3, 1)), np.tile(or_values, (3, 1)))
+    assert rows_and.tolist() == [[11.0, 22.0, 33.0, 4.0]] * 3 and rows_or.tolist() == [[0.0, 0.0, 0.0, 40.0]] * 3
+
+
+def test_and_or_split_reads_rewards_in_float64_and_refuses_a_length_other_than_2_to_the_n():
+    rewards = np.array([[0.1, 1.3, -0.7, 2.9], [1e-8, 0.3, 0.2, 1.0]], dtype=np.float32)
+    split = learn_and_or(rewards, iterations=30, learning_rate=1e-3, desc=None)
+    exact = rewards.astype(np.float64)
+    np.testing.assert_array_equal(split.q_bound, 0.04 * np.abs(exact[:, -1] - exact[:, 0]))
+    assert split.q_bound.dtype == np.float64 and split.p.dtype == np.float64
+    with pytest.raises(ValueError, match=r"a set function has 2\^n values .*; got a row of length 12\."):
+        learn_and_or(np.zeros(12), iterations=5, desc=None)
+    with pytest.raises(ValueError, match=r"a set function has 2\^n values .*; got a row of length 6\."):
+        learn_and_or(np.zeros((3, 6)), iterations=5, desc=None)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
