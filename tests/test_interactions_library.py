@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+import io
 import itertools
+import math
+import re
 import warnings
+from fractions import Fraction
 
 import networkx as nx
 import numpy as np
@@ -43,7 +48,7 @@ from ndg_pipeline.interactions import (
     subset_sizes,
     words_of,
 )
-from ndg_pipeline.interactions.and_or import _learn_compiled, _learn_torch, decaying_rates
+from ndg_pipeline.interactions.and_or import _learn_compiled, _learn_torch, decaying_rates, reorganize
 from ndg_pipeline.interactions.metrics import (
     cover_shares,
     interval_over_inputs,
@@ -54,6 +59,7 @@ from ndg_pipeline.interactions.metrics import (
     verdict,
 )
 from ndg_pipeline.interactions.mlp import TabularMlp
+from ndg_pipeline.interactions.patterns import description_length, sub_coalitions
 from ndg_pipeline.interactions.split_kernel import row_butterfly_
 
 
@@ -313,6 +319,70 @@ def test_compiled_split_follows_the_torch_loop_step_for_step(n):
     assert (compiled[4][-1] < compiled[4][0]).all()  # the loss fell: both loops really stepped
 
 
+class Updates(list):
+    """A stand-in progress bar that keeps the size of every update."""
+
+    def update(self, n=1):
+        self.append(n)
+
+
+def test_both_split_loops_advance_the_progress_bar_by_every_iteration():
+    rewards = np.random.default_rng(0).normal(size=(2, 8))
+    bound = 0.04 * np.abs(rewards[:, -1] - rewards[:, 0])
+    rates = decaying_rates(1e-3, 101)
+    steps = np.array([0, 100])
+    compiled, batched = Updates(), Updates()
+    _learn_compiled(rewards, bound, rates, 0.9, steps, compiled)
+    _learn_torch(rewards, bound, rates, 0.9, steps, batched, torch.device("cpu"))
+    assert compiled == [2] * 50 + [1]  # about a hundred chunks: ⌈101 / 100⌉ = 2 iterations each, the last one 1
+    assert batched == [1] * 101
+    with tqdm(total=101, file=io.StringIO()) as progress:  # tqdm takes both
+        _learn_torch(rewards, bound, rates, 0.9, steps, progress, torch.device("cpu"))
+        assert progress.n == 101
+
+
+def test_learning_rates_decay_log_linearly_from_lr_to_a_tenth():
+    np.testing.assert_allclose(decaying_rates(0.2, 3), [0.2, 0.2 / math.sqrt(10), 0.02], rtol=1e-15)
+    np.testing.assert_allclose(decaying_rates(0.2, 2), [0.2, 0.02], rtol=1e-15)
+    one = decaying_rates(0.2, 1)
+    assert one.tolist() == [0.2] and one.dtype == np.float64
+    with pytest.raises(ValueError, match=r"^iterations must be at least 1; got 0\.$"):
+        decaying_rates(0.2, 0)
+    for rate in (0.0, -0.1, float("nan")):
+        with pytest.raises(ValueError, match=rf"^the learning rate must be positive; got {rate}\.$"):
+            decaying_rates(rate, 5)
+
+
+def test_or_terms_of_order_at_most_one_move_to_and_by_hand():
+    # n = 2: indices 0 = ∅, 1 = {1}, 2 = {0} are of order ≤ 1; 3 = {0, 1} stays OR.
+    and_values, or_values = np.array([1.0, 2.0, 3.0, 4.0]), np.array([10.0, 20.0, 30.0, 40.0])
+    moved_and, kept_or = reorganize(and_values, or_values)
+    assert moved_and.tolist() == [11.0, 22.0, 33.0, 4.0] and kept_or.tolist() == [0.0, 0.0, 0.0, 40.0]
+    rows_and, rows_or = reorganize(np.tile(and_values, (3, 1)), np.tile(or_values, (3, 1)))
+    assert rows_and.tolist() == [[11.0, 22.0, 33.0, 4.0]] * 3 and rows_or.tolist() == [[0.0, 0.0, 0.0, 40.0]] * 3
+
+
+def test_and_or_split_reads_rewards_in_float64_and_refuses_a_length_other_than_2_to_the_n():
+    rewards = np.array([[0.1, 1.3, -0.7, 2.9], [1e-8, 0.3, 0.2, 1.0]], dtype=np.float32)
+    split = learn_and_or(rewards, iterations=30, learning_rate=1e-3, desc=None)
+    exact = rewards.astype(np.float64)
+    np.testing.assert_array_equal(split.q_bound, 0.04 * np.abs(exact[:, -1] - exact[:, 0]))
+    assert split.q_bound.dtype == np.float64 and split.p.dtype == np.float64
+    with pytest.raises(ValueError, match=r"a set function has 2\^n values .*; got a row of length 12\."):
+        learn_and_or(np.zeros(12), iterations=5, desc=None)
+    with pytest.raises(ValueError, match=r"a set function has 2\^n values .*; got a row of length 6\."):
+        learn_and_or(np.zeros((3, 6)), iterations=5, desc=None)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_and_or_split_on_cuda_equals_the_compiled_cpu_one():
+    rewards = np.random.default_rng(1).normal(size=(3, 1 << 5)) + np.linspace(0, 4, 1 << 5)
+    on_cpu = learn_and_or(rewards, iterations=120, learning_rate=1e-3, desc=None)
+    on_cuda = learn_and_or(rewards, iterations=120, learning_rate=1e-3, device="cuda", desc=None)
+    for field in ("and_interactions", "or_interactions", "p", "q", "loss_history"):
+        np.testing.assert_allclose(getattr(on_cuda, field), getattr(on_cpu, field), rtol=1e-9, atol=1e-9)
+
+
 def test_learned_baseline_makes_interactions_sparser_within_bounds():
     model = tiny_mlp(5, 2)
     x = torch.randn(5, generator=torch.Generator().manual_seed(4))
@@ -324,6 +394,97 @@ def test_learned_baseline_makes_interactions_sparser_within_bounds():
     assert (learned.baseline.abs() <= 0.5 + 1e-6).all()
     direct = compute_rewards(model, [TabularMasker(x, learned.baseline)], [1], desc=None)[0]
     np.testing.assert_allclose(learned.rewards, direct)
+
+
+def brute_learned_baseline(model, x, start, lower, upper, label, iterations, learning_rate, reward):
+    """Spec §4 step by step with dense matrices: M[S, L] = (−1)^{|S|−|L|} for L ⊆ S, c = Mᵀ sign(M v_b), the
+    gradient of Σ_L c_L v_b(L) by autograd over all masked inputs at once, b ← clip(b − lr·10^{−t/(T−1)}·g)."""
+    n, size = len(x), 1 << len(x)
+    dense = np.array(
+        [[(-1.0) ** bin(s ^ k).count("1") if k & ~s == 0 else 0.0 for k in range(size)] for s in range(size)]
+    )
+    keep = torch.tensor([[bool(k >> (n - 1 - i) & 1) for i in range(n)] for k in range(size)])
+
+    def rewards(b):
+        return reward(model(torch.where(keep, x, b)), label).double()
+
+    baseline, history = start.clone(), []
+    for t in range(iterations):
+        rate = learning_rate * 10.0 ** (-t / (iterations - 1))
+        leaf = baseline.clone().requires_grad_(True)
+        v = rewards(leaf)
+        interactions = dense @ v.detach().numpy()
+        history.append(np.abs(interactions).sum())
+        weights = torch.from_numpy(dense.T @ np.sign(interactions))
+        (gradient,) = torch.autograd.grad((v * weights).sum(), leaf)
+        baseline = torch.minimum(torch.maximum(baseline - rate * gradient, lower), upper)
+    with torch.no_grad():
+        final = rewards(baseline).numpy()
+    return baseline, final, dense @ final, np.array(history)
+
+
+def assert_learned_like(learned, expected):
+    np.testing.assert_allclose(learned.baseline.numpy(), expected[0].numpy(), rtol=1e-6, atol=1e-7)
+    for ours, theirs in zip((learned.rewards, learned.interactions, learned.l1_history), expected[1:], strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_learned_baseline_with_the_defaults_is_the_dense_method_and_labels_its_progress_bar(capsys):
+    model = tiny_mlp(3, 2, seed=2)
+    x = torch.tensor([1.5, -0.8, 0.6])
+    start = torch.tensor([0.2, -0.1, 0.0])
+    lower, upper = start - 0.05, start + 0.05
+    learned = learn_baseline(model, TabularMasker(x, start), 0, lower, upper)  # 50 iterations, lr 1e-3, log-odds
+
+    def two_class_log_odds(z, y):
+        return z[:, y] - z[:, 1 - y]
+
+    assert_learned_like(learned, brute_learned_baseline(model, x, start, lower, upper, 0, 50, 1e-3, two_class_log_odds))
+    assert re.search(r"(^|\r)baseline: 100%", capsys.readouterr().err)
+
+
+def test_learned_baseline_in_chunks_against_binding_bounds_is_the_dense_method_and_silent(capsys):
+    model = tiny_mlp(4, 2, seed=2)
+    x = torch.tensor([0.9, 1.2, -1.1, 0.4])
+    start = torch.tensor([0.0, 0.3, -0.2, 0.1])
+    lower = start + torch.tensor([-0.03, -0.03, 0.0, -0.03])  # player 2's bounds meet: its baseline cannot move
+    upper = start + torch.tensor([0.03, 0.03, 0.0, 0.03])
+
+    def logit(z, y):  # a reward other than the default log-odds
+        return z[:, y].double()
+
+    learned = learn_baseline(
+        model, TabularMasker(x, start), 1, lower, upper, 12, 0.3, batch_size=3, reward=logit, desc=None
+    )  # 16 masks in chunks of 3, 3, 3, 3, 3, 1
+    assert_learned_like(learned, brute_learned_baseline(model, x, start, lower, upper, 1, 12, 0.3, logit))
+    assert learned.baseline[0] == lower[0] and learned.baseline[1] == upper[1]  # both bounds bind…
+    assert lower[3] < learned.baseline[3] < upper[3]  # …and one player's baseline stays inside them
+    assert capsys.readouterr().err == ""  # desc=None: no progress bar, not even the rewards' one
+
+
+def test_learned_baseline_refuses_crossed_bounds_and_keeps_the_maskers_dtype():
+    model = tiny_mlp(3, 2)
+    masker = TabularMasker(torch.tensor([1.0, 2.0, 3.0]), 0.0)
+    message = r"^the baseline's lower bound exceeds its upper bound somewhere; give lower ≤ upper\.$"
+    with pytest.raises(ValueError, match=message):
+        learn_baseline(model, masker, 1, torch.tensor([0.0, 0.2, 0.0]), 0.1, iterations=1, desc=None)
+    pinned = learn_baseline(model, masker, 1, np.full(3, 0.1), np.full(3, 0.1), iterations=2, desc=None)
+    assert pinned.baseline.dtype == torch.float32  # float64 bounds are read in the masker's dtype
+    np.testing.assert_array_equal(pinned.baseline.numpy(), np.full(3, 0.1, dtype=np.float32))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_learned_baseline_on_cuda_equals_the_cpu_one():
+    model = tiny_mlp(4, 2, seed=2)
+    x = torch.tensor([0.9, 1.2, -1.1, 0.4])
+    start = torch.tensor([0.0, 0.3, -0.2, 0.1])
+    lower, upper = start - 0.03, start + 0.03
+    runs = [
+        learn_baseline(copy.deepcopy(model).to(device), TabularMasker(x, start), 1, lower, upper, 12, 0.3, batch_size=3)
+        for device in ("cpu", "cuda")
+    ]
+    np.testing.assert_allclose(runs[1].baseline.numpy(), runs[0].baseline.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(runs[1].l1_history, runs[0].l1_history, rtol=1e-5)
 
 
 def brute_error(target, kinds, masks, values, bias):
@@ -363,11 +524,14 @@ def test_noise_removal_keeps_a_planted_sparse_game():
     assert kept.thresholds_met and set(kept.masks.tolist()) == set(planted)
 
 
-def authors_greedy(target, and_values, or_values, min_patterns, max_patterns, n_greedy, max_error, min_ratio, cut):
+def authors_greedy(
+    target, and_values, or_values, min_patterns, max_patterns, n_greedy, max_error, min_ratio, cut, bulk=0
+):
     """The authors' remove_noisy_greedy written out independently: at each step zero every candidate among the
     n_greedy weakest remaining patterns in turn, rebuild the target on all masks, keep the removal with the
     smallest squared error; then the last step meeting both thresholds (else max_patterns kept). The constant
-    (I_and(∅)) stays, as in ours; the games here have no zero patterns."""
+    (I_and(∅)) stays, as in ours; the games here have no zero patterns. ``bulk``: the weakest patterns removed
+    first in one recorded step (ours does that beyond the ``greedy_from`` strongest)."""
     size = len(target)
     values = np.concatenate([and_values, or_values])
     pool = [i for i in np.argsort(np.abs(values), kind="stable") if i % size != 0 and values[i] != 0]
@@ -384,7 +548,9 @@ def authors_greedy(target, and_values, or_values, min_patterns, max_patterns, n_
         authors = strong / (strong + abs(values[list(removed)].sum())) if removed else 1.0
         return authors, strong / np.abs(values[pool]).sum()
 
-    removed, steps = [], [(len(pool), np.sum((target - rebuilt([])) ** 2) / energy, *ratios([]))]
+    removed, steps = pool[:bulk], [(len(pool), np.sum((target - rebuilt([])) ** 2) / energy, *ratios([]))]
+    if bulk:
+        steps.append((len(pool) - bulk, np.sum((target - rebuilt(removed)) ** 2) / energy, *ratios(removed)))
     while len(pool) - len(removed) > min_patterns:
         window = [i for i in pool if i not in removed][:n_greedy]
         errors = [np.sum((target - rebuilt([*removed, i])) ** 2) for i in window]
@@ -393,8 +559,8 @@ def authors_greedy(target, and_values, or_values, min_patterns, max_patterns, n_
     column = 2 if cut == "authors" else 3
     good = [i for i, step in enumerate(steps) if step[1] < max_error and step[column] > min_ratio]
     good = [i for i in good if steps[i][0] <= max_patterns]
-    chosen = good[-1] if good else len(pool) - min(max_patterns, len(pool))
-    kept = sorted(set(pool) - set(removed[:chosen]))
+    count = steps[good[-1]][0] if good else min(max_patterns, len(pool))
+    kept = sorted(set(pool) - set(removed[: len(pool) - count]))
     return kept, np.array(steps), bool(good)
 
 
@@ -439,16 +605,185 @@ def test_the_authors_cut_keeps_fewer_patterns_than_the_strict_one_on_cancelling_
     assert strict.thresholds_met and strict.strength_share > 0.95 and len(strict.values) > 50
 
 
+def kept_indices(kept, n):
+    """Retained patterns as indices into [and_values, or_values], as authors_greedy returns them."""
+    return sorted(np.where(kept.kinds == "and", kept.masks, kept.masks + (1 << n)).tolist())
+
+
+def default_rules_game(case):
+    n = 6
+    size = 1 << n
+    rng = np.random.default_rng(2 if case == "error-bound" else 0)
+    if case == "error-bound":  # 50 planted patterns of alternating sign in noise: the error decides the cut
+        values = rng.normal(scale=0.05, size=2 * size)
+        planted = rng.choice(np.arange(1, size), 50, replace=False)
+        values[planted] = rng.choice([-1.0, 1.0], 50) * np.geomspace(3.0, 0.5, 50)
+    else:  # all positive and alike: R stays far below 0.95 at every count up to 80
+        values = rng.uniform(0.5, 1.5, size=2 * size)
+    and_values, or_values = values[:size], values[size:] * (subset_sizes(n) >= 2)
+    and_values[0] = 0.0
+    return n, and_inverse(and_values) + or_inverse(or_values), and_values, or_values
+
+
+@pytest.mark.parametrize("case", ["error-bound", "unmet"])
+def test_noise_removal_with_the_default_rules_is_the_authors_greedy(case):
+    n, target, and_values, or_values = default_rules_game(case)
+    kept = remove_noisy(target, and_values, or_values)  # 15 to 80 patterns, greedy among 20, E < 0.1, R > 0.95
+    expected, steps, met = authors_greedy(target, and_values, or_values, 15, 80, 20, 0.1, 0.95, "authors")
+    assert kept_indices(kept, n) == expected and kept.thresholds_met == met
+    np.testing.assert_allclose(kept.steps.to_numpy(), steps, atol=1e-12)
+    if case == "error-bound":
+        cut = len(kept.values)
+        after = kept.steps[kept.steps.patterns < cut]
+        assert cut > 15 and ((after.error >= 0.1) | (after.explanation_ratio <= 0.95)).all()
+        assert (after.explanation_ratio > 0.95).any()  # the error alone stops the cut there
+    else:
+        assert not met and len(kept.values) == 80
+
+
+def test_noise_removal_moves_the_empty_or_term_into_the_constant():
+    rng = np.random.default_rng(11)
+    n = 4
+    and_values = rng.normal(size=1 << n)
+    and_values[0] = 0.5
+    or_values = rng.normal(scale=0.5, size=1 << n) * (subset_sizes(n) >= 2)
+    or_values[0] = 1.0  # I_or(∅) fires on every mask, as the constant does
+    target = and_inverse(and_values) + or_inverse(or_values)
+    originals = and_values.copy(), or_values.copy()
+    rules = {"min_patterns": 2, "max_patterns": 6, "n_greedy": 4, "max_error": 0.05, "min_explanation": 0.8}
+    kept = remove_noisy(target, and_values, or_values, **rules)
+    expected, steps, met = authors_greedy(target, and_values, or_values, *rules.values(), "authors")
+    assert kept_indices(kept, n) == expected and kept.thresholds_met == met
+    np.testing.assert_allclose(kept.steps.to_numpy(), steps, atol=1e-12)
+    assert kept.bias == 1.5
+    np.testing.assert_array_equal(and_values, originals[0])  # the caller's arrays are not written into
+    np.testing.assert_array_equal(or_values, originals[1])
+
+
+def test_noise_removal_reads_any_real_numbers_in_float64():
+    n = 4
+    rng = np.random.default_rng(2)
+    and_values = rng.integers(-9, 10, size=1 << n)  # integer interactions
+    or_values = [Fraction(int(k), 4) for k in rng.integers(-9, 10, size=1 << n) * (subset_sizes(n) >= 2)]
+    or_values[0] = Fraction(3, 4)  # exact fractions; I_or(∅) moves into the integer constant
+    target = (and_inverse(and_values) + or_inverse(np.array(or_values, dtype=float)) + 0.1).astype(np.float32)
+    rules = {"min_patterns": 2, "max_patterns": 6, "n_greedy": 4, "max_error": 0.05, "min_explanation": 0.8}
+    kept = remove_noisy(target, and_values, or_values, **rules)
+    exact = target.astype(np.float64), and_values.astype(np.float64), np.array(or_values, dtype=np.float64)
+    expected, steps, met = authors_greedy(*exact, *rules.values(), "authors")
+    assert kept_indices(kept, n) == expected and kept.thresholds_met == met
+    np.testing.assert_allclose(kept.steps.to_numpy(), steps, rtol=1e-12, atol=1e-12)  # E / Σ target² in float64
+    assert kept.bias == and_values[0] + 0.75 and kept.values.dtype == np.float64
+
+
+def test_noise_removal_accepts_its_rules_at_their_edges():
+    rng = np.random.default_rng(4)
+    n = 4
+    and_values = rng.normal(size=1 << n)
+    and_values[0] = 0.0
+    target = and_inverse(and_values)
+    strongest = sorted(np.argsort(-np.abs(and_values))[:3].tolist())
+    # min_patterns = max_patterns = greedy_from: the 12 weakest go in one step, the greedy has nothing left to do
+    kept = remove_noisy(target, and_values, min_patterns=3, max_patterns=3, greedy_from=3)
+    assert sorted(kept.masks.tolist()) == strongest
+    # a greedy window of one pattern: the weakest goes first, step by step
+    kept = remove_noisy(target, and_values, min_patterns=3, max_patterns=3, n_greedy=1)
+    expected, steps, met = authors_greedy(target, and_values, np.zeros(1 << n), 3, 3, 1, 0.1, 0.95, "authors")
+    assert kept_indices(kept, n) == expected == strongest and kept.thresholds_met == met
+    np.testing.assert_allclose(kept.steps.to_numpy(), steps, atol=1e-12)
+
+
+def test_noise_removal_drops_the_patterns_beyond_greedy_from_in_one_step():
+    rng = np.random.default_rng(6)
+    n = 6
+    and_values = rng.normal(size=1 << n) * rng.choice([0.1, 1.0], size=1 << n)
+    and_values[0] = 0.0
+    or_values = rng.normal(scale=0.5, size=1 << n) * (subset_sizes(n) >= 2)
+    target = and_inverse(and_values) + or_inverse(or_values)
+    pool = np.count_nonzero(and_values) + np.count_nonzero(or_values)  # 63 AND and 57 OR patterns
+    rules = {"min_patterns": 5, "max_patterns": 25, "n_greedy": 6, "max_error": 0.05, "min_explanation": 0.9}
+    kept = remove_noisy(target, and_values, or_values, **rules, greedy_from=30)
+    expected, steps, met = authors_greedy(target, and_values, or_values, *rules.values(), "authors", bulk=pool - 30)
+    assert kept_indices(kept, n) == expected and kept.thresholds_met == met
+    assert kept.steps.patterns.tolist()[:3] == [pool, 30, 29]  # all, then 30 after the bulk step, then the greedy
+    np.testing.assert_allclose(kept.steps.to_numpy(), steps, rtol=1e-12, atol=1e-12)
+
+
+def test_noise_removal_breaks_ties_between_equally_strong_patterns_by_index():
+    rng = np.random.default_rng(8)
+    n = 5
+    and_values = rng.choice([-2.0, -1.0, 1.0, 2.0], size=1 << n)  # many ties in |I|
+    and_values[0] = 0.0
+    or_values = rng.choice([-2.0, -1.0, 1.0, 2.0], size=1 << n) * (subset_sizes(n) >= 2)
+    target = and_inverse(and_values) + or_inverse(or_values) + rng.normal(scale=0.1, size=1 << n)
+    rules = {"min_patterns": 40, "max_patterns": 45, "n_greedy": 3, "max_error": 0.5, "min_explanation": 0.5}
+    kept = remove_noisy(target, and_values, or_values, **rules)
+    expected, steps, met = authors_greedy(target, and_values, or_values, *rules.values(), "authors")
+    assert kept_indices(kept, n) == expected and kept.thresholds_met == met
+    np.testing.assert_allclose(kept.steps.to_numpy(), steps, rtol=1e-12, atol=1e-12)
+    values = np.concatenate([and_values, or_values])
+    strongest_first = sorted(expected, key=lambda i: (-abs(values[i]), i))  # ties: AND before OR, by mask
+    assert np.where(kept.kinds == "and", kept.masks, kept.masks + (1 << n)).tolist() == strongest_first
+
+
+def test_noise_removal_of_weak_empty_and_zero_games():
+    rng = np.random.default_rng(9)
+    n = 4
+    and_values = rng.normal(scale=0.01, size=1 << n)  # Σ|I| below 1: R and the share still divide
+    and_values[0] = 0.0
+    target = and_inverse(and_values) + rng.normal(scale=0.001, size=1 << n)
+    rules = {"min_patterns": 2, "max_patterns": 6, "n_greedy": 4, "max_error": 0.05, "min_explanation": 0.8}
+    kept = remove_noisy(target, and_values, **rules)
+    expected, steps, met = authors_greedy(target, and_values, np.zeros(1 << n), *rules.values(), "authors")
+    assert kept_indices(kept, n) == expected and kept.thresholds_met == met
+    np.testing.assert_allclose(kept.steps.to_numpy(), steps, rtol=1e-12, atol=1e-12)
+    # Only the constant: no pattern to keep or remove; both ratios are 1 and the error 0.
+    constant = remove_noisy(np.full(4, 0.5), np.array([0.5, 0.0, 0.0, 0.0]), min_patterns=1, max_patterns=2)
+    assert constant.values.size == 0 and constant.bias == 0.5 and constant.thresholds_met
+    assert constant.steps.to_numpy().tolist() == [[0.0, 0.0, 1.0, 1.0]]
+    assert constant.explanation_ratio == 1.0 and constant.strength_share == 1.0 and constant.error == 0.0
+    # A zero target: E is reported unnormalised. v = (0, 1, 2, 3) from I({1}) = 1, I({0}) = 2, so E = 1 + 4 + 9.
+    zero = remove_noisy(np.zeros(4), np.array([0.0, 1.0, 2.0, 0.0]), min_patterns=1, max_patterns=2)
+    assert zero.steps.error[0] == 14.0
+
+
+def test_noise_removal_thresholds_are_strict_by_hand():
+    # n = 2: I({1}) = 2, I({0}) = 3, I({0,1}) = 1, so v = (0, 2, 3, 6) and Σ v² = 49. The greedy first removes
+    # {0,1} (its increase c²·2^{n−|T|} = 1 beats 8 and 18): E = 1/49, R = share = 5 / (5 + 1).
+    target, and_values = np.array([0.0, 2.0, 3.0, 6.0]), np.array([0.0, 2.0, 3.0, 1.0])
+
+    def kept(max_patterns=3, max_error=0.1, min_explanation=0.8):
+        return remove_noisy(
+            target, and_values, None, 2, max_patterns, max_error=max_error, min_explanation=min_explanation
+        )
+
+    assert kept().steps.to_numpy().tolist() == [[3, 0.0, 1.0, 1.0], [2, 1 / 49, 5 / 6, 5 / 6]]
+    assert len(kept().values) == 2 and kept().thresholds_met
+    assert len(kept(max_error=1 / 49).values) == 3  # E < max_error, strictly
+    assert len(kept(min_explanation=5 / 6).values) == 3  # R > min_explanation, strictly
+    assert len(kept(max_patterns=2).values) == 2 and kept(max_patterns=2).thresholds_met  # at most max_patterns
+
+
 def test_noise_removal_refuses_bad_rules_and_non_finite_values():
     v = np.arange(8.0)
-    with pytest.raises(ValueError, match=r"max_patterns \(500\) exceeds greedy_from \(400\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"^max_patterns \(500\) exceeds greedy_from \(400\): the greedy would never choose among the counts it "
+        r"may keep; raise greedy_from to at least max_patterns\.$",
+    ):
         remove_noisy(v, and_interactions(v), max_patterns=500)
     with pytest.raises(ValueError, match="cut must be one of"):
         remove_noisy(v, and_interactions(v), min_patterns=1, max_patterns=2, cut="share")
     bad = and_interactions(v)
     bad[5] = np.nan
-    with pytest.raises(ValueError, match="and_values is nan at mask 5"):
+    with pytest.raises(
+        ValueError,
+        match=r"^and_values is nan at mask 5 \(1 non-finite value\(s\)\); the model's rewards must be finite: check "
+        r"its weights, the input and the baseline for NaN or inf\.$",
+    ):
         remove_noisy(v, bad, min_patterns=1, max_patterns=2)
+    with pytest.raises(ValueError, match=r"^target must be one row of 2\^3 = 8 values; got shape \(8, 1\)\.$"):
+        remove_noisy(v[:, None], and_interactions(v), min_patterns=1, max_patterns=2)
 
 
 def encoded_pattern(members, n):
@@ -520,6 +855,82 @@ def test_aggregation_stops_when_the_best_merge_serves_one_pattern():
     patterns = np.array([encoded_pattern({0, 1, 2}, 5), encoded_pattern({3, 4}, 5)])
     result = aggregate(patterns, np.array([5.0, 1.0]))
     assert result.codewords.shape == (0, 5) and len(result.lengths) == 1
+
+
+def test_aggregation_stops_after_five_merges_by_default():
+    pairs = [encoded_pattern({2 * i, 2 * i + 1}, 12) for i in range(6)]
+    patterns = np.array(pairs + pairs)  # six disjoint pairs, each in two patterns: every merge shortens the code
+    weights = np.tile([6.0, 5.0, 4.0, 3.0, 2.0, 1.0], 2)  # no ties between the pairs' scores
+    codewords, lengths = brute_aggregate(patterns, weights, max_merges=6)
+    assert len(codewords) == 6 and lengths[6] < lengths[5]  # a sixth merge would still shorten it
+    result = aggregate(patterns, weights)
+    assert [np.flatnonzero(c).tolist() for c in result.codewords] == codewords[:5]
+    np.testing.assert_allclose(result.lengths, lengths[:6], rtol=1e-12)
+
+
+def test_aggregation_merges_on_a_tie_and_stops_when_no_pattern_has_two_codewords():
+    # {0,1} twice with weight 0 and {2,3} twice with weight 1: merging {2,3} shortens the code; merging {0,1}
+    # then leaves its length unchanged (no usage moves), which the authors' rule (stop only if it grows) accepts;
+    # then every pattern is one codeword and no candidate is left.
+    patterns = np.array([encoded_pattern(m, 4) for m in ({0, 1}, {0, 1}, {2, 3}, {2, 3})])
+    weights = np.array([0.0, 0.0, 1.0, 1.0])
+    codewords, lengths = brute_aggregate(patterns, weights)
+    assert codewords == [[2, 3], [0, 1]] and lengths[2] == lengths[1]
+    result = aggregate(patterns, weights)
+    assert [np.flatnonzero(c).tolist() for c in result.codewords] == codewords
+    np.testing.assert_allclose(result.lengths, lengths, rtol=1e-12)
+    assert [np.flatnonzero(row).tolist() for row in result.encoding] == [[5], [5], [4], [4]]
+    single = aggregate(np.eye(3, dtype=bool), np.ones(3))  # no pattern has two codewords: nothing to merge
+    assert single.codewords.shape == (0, 3) and single.lengths == pytest.approx([3 * np.log(3) + 10 * np.log(3)])
+
+
+def test_aggregation_reads_patterns_as_bool_and_weights_in_float64():
+    members = [[1, 1, 1, 0], [1, 1, 0, 1], [0, 1, 1, 1]]  # 0/1 integers, not bool
+    weights = np.array([0.1, -0.7, 0.3], dtype=np.float32)  # |I| in float32: the usages are summed in float64
+    codewords, lengths = brute_aggregate(np.array(members, dtype=bool), np.abs(weights.astype(np.float64)))
+    result = aggregate(members, weights)
+    assert [np.flatnonzero(c).tolist() for c in result.codewords] == codewords
+    np.testing.assert_allclose(result.lengths, lengths, rtol=1e-13)
+    assert result.codewords.dtype == bool and result.encoding.dtype == bool
+    with pytest.raises(ValueError, match=r"need patterns \[m, n\] and m weights; got shapes \(4,\) and \(4,\)\."):
+        aggregate(np.ones(4, dtype=bool), np.ones(4))
+    with pytest.raises(ValueError, match=r"need patterns \[m, n\] and m weights; got shapes \(3, 4\) and \(2,\)\."):
+        aggregate(np.ones((3, 4), dtype=bool), np.ones(2))
+
+
+def test_sub_coalitions_are_every_set_of_two_or_more_codewords_of_a_pattern():
+    # 0b101 → {0, 2}; 0b11 → {0, 1}; 0b1 has one codeword; 0b1101 → {0, 2}, {0, 3}, {2, 3}, {0, 2, 3}
+    found = sub_coalitions(np.array([0b101, 0b11, 0b1, 0b1101, 0b101], dtype=np.int64))
+    assert found.tolist() == [0b11, 0b101, 0b1001, 0b1100, 0b1101] and found.dtype == np.int64
+    none = sub_coalitions(np.array([0, 0b1, 0b100], dtype=np.int64))
+    assert none.shape == (0,) and none.dtype == np.int64
+
+
+def brute_description_length(usage, entropy_weight):
+    used = [max(float(u), 0.0) for u in usage]
+    total = sum(used)
+    share = [u / total if total > 0 else 0.0 for u in used]
+    code = [-math.log(p + 1e-8) for p in share]
+    return sum(u * c for u, c in zip(used, code, strict=True)) + entropy_weight * sum(
+        p * c for p, c in zip(share, code, strict=True)
+    )
+
+
+def test_description_length_by_hand():
+    # f = (3, 1): p = (3/4, 1/4), ℓ = −ln(p + 1e-8)
+    code = -math.log(0.75 + 1e-8), -math.log(0.25 + 1e-8)
+    by_hand = 3 * code[0] + 1 * code[1] + 10 * (0.75 * code[0] + 0.25 * code[1])
+    length = description_length(np.array([3.0, 1.0]), 10.0)
+    assert type(length) is float and length == pytest.approx(by_hand, rel=1e-12)
+    # A negative usage counts as unused; an unused codeword adds nothing; no usage at all has length 0.
+    np.testing.assert_allclose(description_length(np.array([[-1.0, 3.0, 1.0], [0.0, 0.0, 0.0]]), 10.0), [by_hand, 0.0])
+    # Usages summing to less than 1 are still shares of their total: (0.2, 0.3) → p = (0.4, 0.6).
+    assert description_length(np.array([0.2, 0.3]), 2.0) == pytest.approx(
+        brute_description_length([0.2, 0.3], 2.0), rel=1e-12
+    )
+    # float32 usages are computed in float64.
+    usage = np.array([0.1, 0.7, 0.2], dtype=np.float32)
+    assert description_length(usage, 10.0) == pytest.approx(brute_description_length(usage, 10.0), rel=1e-14)
 
 
 def test_and_or_graph_links_output_concepts_coalitions_and_players():
@@ -794,6 +1205,8 @@ def test_the_two_ratios_by_hand():
     assert explanation_ratio(kept, removed) == pytest.approx(4.0 / (4.0 + 0.25))  # |Σ removed| = 0.25
     assert strength_share(kept, removed) == pytest.approx(4.0 / (4.0 + 1.25))  # Σ|removed| = 1.25
     assert explanation_ratio(np.zeros(2), np.zeros(0)) == 1.0 and strength_share(np.zeros(0), np.zeros(0)) == 1.0
+    assert explanation_ratio(np.array([0.3]), np.array([0.2])) == pytest.approx(0.6)  # totals below 1 divide too
+    assert strength_share(np.array([0.3, -0.1]), np.array([-0.1])) == pytest.approx(0.8)
     v = np.arange(8.0)
     with pytest.raises(ValueError, match="min_patterns ≤ max_patterns"):
         remove_noisy(v, and_interactions(v), min_patterns=5, max_patterns=4)

@@ -4,6 +4,7 @@ which reconstructs v + q on every mask and lowers the loss of a dense re-impleme
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import numpy as np
@@ -175,3 +176,29 @@ def test_and_or_split_reconstructs_v_plus_q_and_lowers_the_dense_first_loss(v):
         np.testing.assert_allclose(ours, dense, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(split.q[0], q, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(split.loss_history[:, 0], losses[split.loss_steps], rtol=1e-9)
+
+
+def test_and_or_split_with_the_defaults_is_the_dense_method_and_labels_its_progress_bar(capsys):
+    # Every dense interaction of v/2 is at least 5 in size and the defaults move p and q by less than 4 in all, so
+    # no sign flips between the two ways of rounding: the whole run of 10 000 iterations is compared.
+    v = np.array([10.0, 50.0, -30.0, 100.0])
+    split = learn_and_or(v)  # 10 000 iterations, lr 1e-5, |q| ≤ 0.04·|v(N) − v(∅)|, momentum 0.9, 20 checkpoints
+    i_and, i_or, p, q, losses = dense_split(v, 10_000, 1e-5)
+    for ours, dense in ((split.and_interactions[0], i_and), (split.or_interactions[0], i_or), (split.p[0], p)):
+        np.testing.assert_allclose(ours, dense, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(split.q[0], q, rtol=1e-12, atol=1e-12)
+    assert split.loss_steps.tolist() == [round(k * 9_999 / 19) for k in range(20)]  # evenly from first to last
+    np.testing.assert_allclose(split.loss_history[:, 0], losses[split.loss_steps], rtol=1e-12)
+    assert re.search(r"(^|\r)AND-OR split: 100%", capsys.readouterr().err)
+
+
+def test_and_or_split_records_the_loss_at_evenly_spread_checkpoints_and_can_be_silent(capsys):
+    v = np.array([0.5, 2.0, -1.0, 3.0])
+    _, _, _, _, losses = dense_split(v, 39, 1e-3)
+    split = learn_and_or(v, iterations=39, learning_rate=1e-3, desc=None)
+    assert split.loss_steps.tolist() == list(range(0, 39, 2))  # 20 checkpoints: every other iteration of 39
+    np.testing.assert_allclose(split.loss_history[:, 0], losses[::2], rtol=1e-12)
+    few = learn_and_or(v, iterations=5, learning_rate=1e-3, checkpoints=3, desc=None)
+    assert few.loss_steps.tolist() == [0, 2, 4]
+    assert learn_and_or(v, iterations=3, learning_rate=1e-3, desc=None).loss_steps.tolist() == [0, 1, 2]
+    assert capsys.readouterr().err == ""
