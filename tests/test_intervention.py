@@ -421,3 +421,112 @@ def test_summary_of_no_correct_input_is_nan(four_classes):
     assert summary["n_correct"] == 0 and summary["model_accuracy"] == 0.0
     assert math.isnan(summary["aligned"]) and math.isnan(summary["mean_set_size"])
     assert per_class_table(outcome).empty
+
+
+# --- hand-worked runs that tell the value modes, the baseline's draws and the options apart ------------------
+
+
+class BystanderNet(nn.Module):
+    """hidden = x (identity, 5 neurons); logits 10·r0, 11·r1, 12·r2, 13·r3 + 100·r4 + 0.1 with r = relu(hidden).
+
+    Neuron 4 is never in the class graph: an input sets it to 0.05, which adds 5 to class 3's logit as it is and
+    100 once the layer is binarized (0.05 > 0 → 1), when it outweighs every other class.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden = nn.Linear(5, 5)
+        self.head = nn.Linear(5, 4)
+        with torch.no_grad():
+            self.hidden.weight.copy_(torch.eye(5))
+            self.hidden.bias.zero_()
+            self.head.weight.zero_()
+            self.head.weight[:, :4] = torch.diag(torch.tensor([10.0, 11.0, 12.0, 13.0]))
+            self.head.weight[3, 4] = 100.0
+            self.head.bias.copy_(torch.tensor([0.0, 0.0, 0.0, 0.1]))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(torch.relu(self.hidden(x)))
+
+
+def bystander_prediction(hidden: np.ndarray) -> int:
+    """BystanderNet's predicted class for a (written) hidden vector, worked out from the weights above."""
+    r = np.maximum(hidden, 0.0)
+    return int(np.argmax([10 * r[0], 11 * r[1], 12 * r[2], 13 * r[3] + 100 * r[4] + 0.1]))
+
+
+BYSTANDER_LABELS = [c for c in range(4) for _ in range(10)]
+# hand-chosen patch values: distinct on values, so every write shows in the prediction without ties
+BYSTANDER_VALUES = pd.DataFrame(
+    {"on": [1.0, 2.0, 3.0, 4.0, 0.5], "off": [-1.0, -1.0, -1.0, -1.0, -2.0]},
+    index=pd.Index([f"hidden:{i}" for i in range(5)], name="neuron"),
+)
+
+
+def bystander_inputs() -> np.ndarray:
+    """Neuron y at 1 and the other class neurons at −1 for label y; the bystander neuron 4 at 0.05."""
+    x = 2 * np.eye(5)[BYSTANDER_LABELS] - 1
+    x[:, 4] = 0.05
+    return x
+
+
+def bystander_split() -> Split:
+    return Split(TensorDataset(torch.tensor(bystander_inputs(), dtype=torch.float32), torch.tensor(BYSTANDER_LABELS)))
+
+
+def test_bystander_inputs_are_all_classified_correctly():
+    assert [bystander_prediction(x) for x in bystander_inputs()] == BYSTANDER_LABELS
+
+
+def test_reference_mode_binarizes_the_whole_layer_and_patch_mode_does_not():
+    # type 0 writes hidden:c on and the other three class neurons off; the bystander neuron is not written.
+    # patch: it stays at 0.05 (class 3 gets 5.1 < 10·on_c), so every input is aligned. reference: it becomes 1,
+    # class 3 gets ≥ 100.1, so every input predicts 3: aligned when c = 3, unchanged when y = 3, else unaligned.
+    model, split, graph = BystanderNet(), bystander_split(), class_graph(4, 5)
+    args = (model, split, LAYERS, "first", graph, THRESHOLDS)
+    patch = run_intervention(*args, BYSTANDER_VALUES, "patch", batch_size=16).inputs
+    assert (patch["outcome"] == "aligned").all() and (patch["new_prediction"] == patch["counterfactual"]).all()
+    reference = run_intervention(*args, binary_values(BYSTANDER_VALUES.index), "reference", batch_size=16).inputs
+    assert (reference["new_prediction"] == 3).all()
+    expected = np.where(
+        reference["counterfactual"] == 3, "aligned", np.where(reference["label"] == 3, "unchanged", "unaligned")
+    )
+    assert reference["outcome"].tolist() == expected.tolist()
+    assert set(expected) == {"aligned", "unchanged", "unaligned"}
+
+
+@pytest.mark.parametrize("mode", ["patch", "reference"])
+@pytest.mark.parametrize(("set_type", "real_size"), [(0, 4), (1, 2)])
+@pytest.mark.parametrize("seed", [0, 7])
+def test_random_baseline_writes_the_documented_draws(mode, set_type, real_size, seed):
+    # the docstring's generator, seeded by (seed, 1), per correct input in order: `real_size` distinct neurons
+    # of the 5 (the real set's size, worked out by hand: type 0 writes the 4 class neurons, type 1 two of them),
+    # then each on with probability 1/2. The prediction is worked out from BystanderNet's weights.
+    values = BYSTANDER_VALUES if mode == "patch" else binary_values(BYSTANDER_VALUES.index)
+    outcome = random_baseline(
+        BystanderNet(), bystander_split(), LAYERS, "first", class_graph(4, 5), THRESHOLDS, values, mode,
+        set_type=set_type, seed=seed, batch_size=16,
+    )  # fmt: skip
+    frame = outcome.inputs
+    assert list(frame.index) == list(range(40))
+    assert (frame["set_size"] == real_size).all() and (frame["contradictions"] == 0).all()
+    rng = np.random.default_rng([seed, 1])
+    on, off = values["on"].to_numpy(), values["off"].to_numpy()
+    expected = []
+    for x in bystander_inputs():
+        hidden = x if mode == "patch" else (x > 0).astype(float)
+        neurons = rng.choice(5, size=real_size, replace=False)
+        turned_on = rng.random(real_size) < 0.5
+        hidden[neurons] = np.where(turned_on, on[neurons], off[neurons])
+        expected.append(bystander_prediction(hidden))
+    assert frame["new_prediction"].tolist() == expected
+    assert len(set(expected)) > 1
+
+
+def test_random_baseline_of_type_1_sets_needs_each_inputs_true_class():
+    # type 1 sets depend on (y, c); the baseline sizes its draws from them, so it must pass y on
+    outcome = random_baseline(
+        TinyNet(4), one_hot_split([0, 1, 2, 3], 4), LAYERS, "first", class_graph(4, 4), THRESHOLDS,
+        binary_values([f"hidden:{i}" for i in range(4)]), set_type=1,
+    )  # fmt: skip
+    assert (outcome.inputs["set_size"] == 2).all()
