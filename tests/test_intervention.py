@@ -1,6 +1,7 @@
 """Tests for the interchange intervention on tiny hand-weighted networks and hand-made graphs."""
 
 import math
+import re
 
 import networkx as nx
 import numpy as np
@@ -145,7 +146,7 @@ def test_type_0_set_holds_ancestors_their_descendants_and_equivalents(chain_clos
 def test_type_1_and_type_2_sets(chain_closure):
     assert intervention_set(chain_closure, 1, set_type=2) == {"class:1", "a:2", "¬a:5"}
     assert intervention_set(chain_closure, 1, 0, set_type=1) == {"class:1", "a:2", "¬a:5", "¬class:0", "¬a:3"}
-    with pytest.raises(ValueError, match="true class"):
+    with pytest.raises(ValueError, match=r"^set_type 1 needs the true class"):
         intervention_set(chain_closure, 1, set_type=1)
     with pytest.raises(ValueError, match="set_type"):
         intervention_set(chain_closure, 1, set_type=3)
@@ -160,6 +161,12 @@ def test_neuron_assignments_drop_contradictions_classes_and_other_layers():
         {"hidden:1": True, "hidden:2": False, "other:3": True},
         1,
     )
+    # neurons come in layer-then-index order (10 after 9), whatever order the set iterates in
+    assert list(neuron_assignments({"hidden:10", "¬hidden:2", "hidden:9"}, ["hidden"])[0]) == [
+        "hidden:2",
+        "hidden:9",
+        "hidden:10",
+    ]
 
 
 # --- values ------------------------------------------------------------------------------------------------
@@ -177,7 +184,7 @@ def test_on_off_values_fall_back_to_the_layer_then_the_threshold():
         }
     )
     values = on_off_values(activations, {"a": "pre_activation", "b": "sigmoid"})
-    assert list(values.index) == ["a:0", "a:1", "a:2", "b:0"]
+    assert list(values.index) == ["a:0", "a:1", "a:2", "b:0"] and values.index.name == "neuron"
     assert values.loc["a:0"].tolist() == [3.0, -2.0]
     assert values.loc["a:1"].tolist() == [3.25, -1.0]  # never on: the pooled on-mean of layer a
     assert values.loc["a:2"].tolist() == [3.5, -3.0]
@@ -187,10 +194,8 @@ def test_on_off_values_fall_back_to_the_layer_then_the_threshold():
 
 
 def test_binary_values_are_one_and_zero():
-    assert binary_values(["x:0", "x:1"]).to_dict("index") == {
-        "x:0": {"on": 1.0, "off": 0.0},
-        "x:1": {"on": 1.0, "off": 0.0},
-    }
+    expected = pd.DataFrame({"on": [1.0, 1.0], "off": [0.0, 0.0]}, index=pd.Index(["x:0", "x:1"], name="neuron"))
+    pd.testing.assert_frame_equal(binary_values(["x:0", "x:1"]), expected)
 
 
 # --- writing -----------------------------------------------------------------------------------------------
@@ -278,9 +283,13 @@ def test_an_empty_graph_leaves_every_prediction_unchanged(four_classes, mode):
 
 def test_type_1_sets_count_contradictions_and_still_align(four_classes):
     model, split = four_classes
-    frame = intervene(model, split, class_graph(4, 4), set_type=1).inputs
+    outcome = intervene(model, split, class_graph(4, 4), set_type=1)
+    frame = outcome.inputs
     assert (frame["outcome"] == "aligned").all()
     assert (frame["set_size"] == 2).all() and (frame["contradictions"] == 2).all()
+    summary = summarize(outcome, "train", "patch", 4)
+    assert summary["mean_contradictions"] == 2.0 and summary["mean_set_size"] == 2.0
+    assert summary["set_fraction"] == 0.5
 
 
 def test_a_contradictory_neuron_is_left_alone_and_counted():
@@ -530,3 +539,106 @@ def test_random_baseline_of_type_1_sets_needs_each_inputs_true_class():
         binary_values([f"hidden:{i}" for i in range(4)]), set_type=1,
     )  # fmt: skip
     assert (outcome.inputs["set_size"] == 2).all()
+
+
+def test_patch_neurons_writes_in_the_layer_dtype():
+    values = torch.tensor([[0.5, -1.0, 2.0]], dtype=torch.bfloat16)
+    mask, writes = torch.tensor([[False, True, False]]), torch.tensor([[0.0, 3.0, 0.0]])  # float32 writes
+    written = patch_neurons(values, mask, writes)
+    assert written.dtype == torch.bfloat16 and written.tolist() == [[0.5, 3.0, 2.0]]
+    binarized = patch_neurons(values, mask, writes, threshold=0.0)
+    assert binarized.dtype == torch.bfloat16 and binarized.tolist() == [[1.0, 3.0, 1.0]]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_patch_neurons_moves_cpu_writes_to_the_layer_device():
+    values = torch.tensor([[0.5, -1.0, 2.0]], device="cuda")
+    written = patch_neurons(values, torch.tensor([[False, True, False]]), torch.tensor([[0.0, 3.0, 0.0]]))
+    assert written.device == values.device and written.tolist() == [[0.5, 3.0, 2.0]]
+
+
+def test_the_default_seed_is_zero(four_classes):
+    model, split = four_classes
+    graph, values = class_graph(4, 4), patch_values(model, split)
+    args = (model, split, LAYERS, "first", graph, THRESHOLDS, values)
+    for run in (run_intervention, random_baseline):
+        pd.testing.assert_frame_equal(run(*args).inputs, run(*args, seed=0).inputs)
+
+
+def test_runs_take_max_inputs_desc_and_an_explicit_device(four_classes, capsys, monkeypatch):
+    model, split = four_classes
+    args = (model, split, LAYERS, "first", class_graph(4, 4), THRESHOLDS, patch_values(model, split))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # device="cpu" must win over the automatic choice
+    for run in (run_intervention, random_baseline):
+        outcome = run(*args, max_inputs=20, device="cpu", desc=f"{run.__name__} bar")
+        assert outcome.n_inputs == 20 and list(outcome.inputs.index) == list(range(20))
+        assert f"{run.__name__} bar" in capsys.readouterr().err
+    assert next(model.parameters()).device.type == "cpu"
+
+
+def test_runs_name_what_is_wrong_with_their_arguments(four_classes):
+    model, split = four_classes
+    values, graph = patch_values(model, split), class_graph(4, 4)
+    args = (model, split, LAYERS, "first", graph)
+    with pytest.raises(ValueError, match=r"^mode 'binary' is unknown; choose 'patch' or 'reference'\.$"):
+        run_intervention(*args, THRESHOLDS, values, "binary")
+    for run in (run_intervention, random_baseline):
+        with pytest.raises(ValueError, match=r"^no threshold for layer\(s\) \['hidden'\]; add them to binarize"):
+            run(*args, {"other": 0.0}, binary_values(values.index), "reference")
+        with pytest.raises(ValueError, match=r"^the on/off values have no neuron of layer 'hidden'; record"):
+            run(*args, THRESHOLDS, values.rename(index=lambda name: name.replace("hidden", "other")))
+        with pytest.raises(ValueError, match=r"^the on/off values of layer 'hidden' are not neurons 0…2\.$"):
+            run(*args, THRESHOLDS, values.drop("hidden:2"))
+
+
+def test_a_graph_naming_neurons_the_layer_lacks_is_refused_naming_ten_of_them(four_classes):
+    model, split = four_classes
+    extra = [f"hidden:{k}" for k in range(4, 16)]  # 12 neurons the 4-neuron layer lacks
+    graph = class_graph(4, 16, extra_edges=[("class:0", name) for name in extra])
+    listed = sorted(extra)[:10]  # as the message lists them: sorted by name, the first ten
+    assert len(listed) == 10
+    message = f"^the graph names neurons the recorded layers lack: {re.escape(str(listed))}$"
+    with pytest.raises(ValueError, match=message):
+        intervene(model, split, graph)
+
+
+def test_a_layer_of_more_than_ten_neurons_is_written_in_index_order():
+    # 12 neurons: sorted as text, hidden:10 and hidden:11 would come before hidden:2
+    model, split = TinyNet(12), one_hot_split(list(range(12)) * 2, 12)
+    values = patch_values(model, split).iloc[::-1]  # the values' own order does not matter
+    outcome = run_intervention(model, split, LAYERS, "first", class_graph(12, 12), THRESHOLDS, values)
+    assert outcome.n_correct == 24 and outcome.percent("aligned") == 100.0
+
+
+class RotatedNet(nn.Module):
+    """first = x; second = first rotated (second:k = first:(k+1) mod 4); class k's logit 10·relu(second:k), +0.1
+    for class 3. An input of class y therefore has first:(y+1) mod 4 on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first, self.second, self.head = nn.Linear(4, 4), nn.Linear(4, 4), TinyNet(4).head
+        with torch.no_grad():
+            self.first.weight.copy_(torch.eye(4))
+            self.second.weight.copy_(torch.eye(4)[[1, 2, 3, 0]])
+            self.first.bias.zero_()
+            self.second.bias.zero_()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(torch.relu(self.second(self.first(x))))
+
+
+@pytest.mark.parametrize("written", ["first", "second"])
+def test_two_recorded_layers_each_get_their_own_writes(written):
+    # the graph speaks of one layer only: second:c (or first:(c+1) mod 4) on and the other three off
+    model, labels = RotatedNet(), [c for c in range(4) for _ in range(5)]
+    split = one_hot_split(labels, 4, shown=[(y + 1) % 4 for y in labels])
+    layers, thresholds = {"first": "first", "second": "second"}, {"first": 0.0, "second": 0.0}
+    values = on_off_values(record_activations(model, split, layers, desc=None), thresholds)
+    shift = 1 if written == "first" else 0
+    edges = [(f"{written}:{(c + shift) % 4}", f"class:{c}") for c in range(4)]
+    edges += [(f"class:{c}", f"¬{written}:{(k + shift) % 4}") for c in range(4) for k in range(4) if k != c]
+    predicates = [f"class:{c}" for c in range(4)] + [f"{layer}:{i}" for layer in layers for i in range(4)]
+    graph = hand_graph(predicates, with_contrapositives(edges))
+    outcome = run_intervention(model, split, layers, "first", graph, thresholds, values, batch_size=8)
+    assert outcome.n_correct == 20 and outcome.percent("aligned") == 100.0
+    assert (outcome.inputs["set_size"] == 4).all()
