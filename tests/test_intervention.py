@@ -15,6 +15,7 @@ from ndg_pipeline.data.splits import Split
 from ndg_pipeline.names import literal_name, negate
 from ndg_pipeline.ndg.graph import intervention_closure_graph
 from ndg_pipeline.ndg.intervention import (
+    OUTCOMES,
     binary_values,
     draw_counterfactuals,
     intervention_report,
@@ -642,3 +643,70 @@ def test_two_recorded_layers_each_get_their_own_writes(written):
     outcome = run_intervention(model, split, layers, "first", graph, thresholds, values, batch_size=8)
     assert outcome.n_correct == 20 and outcome.percent("aligned") == 100.0
     assert (outcome.inputs["set_size"] == 4).all()
+
+
+def per_class_by_hand(frame: pd.DataFrame) -> pd.DataFrame:
+    """The per-class table from its definition: per counterfactual class, each outcome's share and the means."""
+    rows = []
+    for c in sorted(set(frame["counterfactual"])):
+        group = frame[frame["counterfactual"] == c]
+        n = len(group)
+        shares = {name: 100.0 * sum(1 for o in group["outcome"] if o == name) / n for name in OUTCOMES}
+        means = {f"mean_{column}": sum(group[column]) / n for column in ("set_size", "contradictions")}
+        rows.append({"counterfactual": c, "n": n, **shares, **means})
+    return pd.DataFrame(rows).astype({"counterfactual": np.int64, "n": np.int64})
+
+
+def test_per_class_table_is_each_outcomes_share_per_counterfactual_class(four_classes):
+    # the class graph aligns every input (no unchanged or unaligned one at all: their shares are 0);
+    # the bystander network in reference mode has all three outcomes
+    model, split = four_classes
+    aligned = intervene(model, split, class_graph(4, 4), set_type=1)
+    assert set(aligned.inputs["outcome"]) == {"aligned"}
+    bystander = run_intervention(
+        BystanderNet(), bystander_split(), LAYERS, "first", class_graph(4, 5), THRESHOLDS,
+        binary_values(BYSTANDER_VALUES.index), "reference",
+    )  # fmt: skip
+    assert set(bystander.inputs["outcome"]) == set(OUTCOMES)
+    for outcome in (aligned, bystander):
+        pd.testing.assert_frame_equal(per_class_table(outcome), per_class_by_hand(outcome.inputs))
+
+
+def test_report_passes_its_options_to_every_run(four_classes, capsys):
+    # type 2 writes ¬hidden:k for the three k ≠ c: neuron y goes off and hidden:c stays off, so only class 3's
+    # bias is left: aligned when c = 3, unaligned otherwise (the first 10 inputs are all of class 0)
+    model, split = four_classes
+    activations = record_activations(model, split, LAYERS, desc=None)
+    summary, per_class = intervention_report(
+        model, {"train": split}, LAYERS, "first", class_graph(4, 4), THRESHOLDS, activations,
+        set_type=2, seed=3, max_inputs=10, batch_size=4,
+    )  # fmt: skip
+    assert (summary["n_inputs"] == 10).all() and (summary["n_correct"] == 10).all()
+    graph = per_class[per_class["sets"] == "graph"]
+    assert (graph["mean_set_size"] == 3.0).all()
+    assert (graph["aligned"] == np.where(graph["counterfactual"] == 3, 100.0, 0.0)).all()
+    assert (graph["unaligned"] == np.where(graph["counterfactual"] == 3, 0.0, 100.0)).all()
+    progress = capsys.readouterr().err
+    for mode in ("patch", "reference"):
+        assert f"intervene train {mode} graph" in progress and f"intervene train {mode} random" in progress
+
+
+def test_report_runs_each_value_mode_and_labels_its_per_class_rows():
+    # patch mode aligns every input of the bystander network; reference mode sends every input to class 3
+    model, split = BystanderNet(), bystander_split()
+    activations = record_activations(model, split, LAYERS, desc=None)
+    summary, per_class = intervention_report(
+        model, {"test": split}, LAYERS, "first", class_graph(4, 5), THRESHOLDS, activations
+    )
+    runs = list(zip(summary["split"], summary["mode"], summary["sets"], strict=True))
+    assert list(dict.fromkeys(zip(per_class["split"], per_class["mode"], per_class["sets"], strict=True))) == runs
+    assert list(per_class.columns) == [
+        "split", "mode", "sets", "counterfactual", "n", "aligned", "unchanged", "unaligned", "mean_set_size",
+        "mean_contradictions",
+    ]  # fmt: skip
+    pd.testing.assert_index_equal(per_class.index, pd.RangeIndex(len(per_class)))
+    assert per_class.groupby(["split", "mode", "sets"])["n"].sum().eq(40).all()
+    graph = per_class[per_class["sets"] == "graph"]
+    patch, reference = graph[graph["mode"] == "patch"], graph[graph["mode"] == "reference"]
+    assert len(patch) == len(reference) == 4 and (patch["aligned"] == 100.0).all()
+    assert (reference["aligned"] == np.where(reference["counterfactual"] == 3, 100.0, 0.0)).all()
