@@ -2,6 +2,7 @@
 
 import math
 import re
+import warnings
 
 import networkx as nx
 import numpy as np
@@ -710,3 +711,50 @@ def test_report_runs_each_value_mode_and_labels_its_per_class_rows():
     patch, reference = graph[graph["mode"] == "patch"], graph[graph["mode"] == "reference"]
     assert len(patch) == len(reference) == 4 and (patch["aligned"] == 100.0).all()
     assert (reference["aligned"] == np.where(reference["counterfactual"] == 3, 100.0, 0.0)).all()
+
+
+def test_on_off_values_of_rare_states_and_of_activations_at_the_threshold():
+    # threshold 0 everywhere (pre_activation); an activation equal to it is off, as in binarize
+    activations = pd.DataFrame(
+        {
+            "c:0": [-1.0, 2.0, -1.0],  # on once: its own on value, not its layer's
+            "c:1": [4.0, 6.0, 8.0],  # never off: the off values of layer c pooled
+            "d:0": [-1.0, 3.0, 0.0],
+            "d:1": [-1.0, -1.0, 0.0],  # never on, and layer d was on exactly once (d:0's 3)
+            "e:0": [1.0, 2.0, 3.0],  # layer e is never off: the threshold
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a never-on or never-off neuron is expected, not a 0/0 to warn about
+        values = on_off_values(activations, dict.fromkeys("cde", "pre_activation"))
+    assert values.to_dict("index") == {
+        "c:0": {"on": 2.0, "off": -1.0},
+        "c:1": {"on": 6.0, "off": -1.0},
+        "d:0": {"on": 3.0, "off": -0.5},
+        "d:1": {"on": 3.0, "off": -2.0 / 3.0},
+        "e:0": {"on": 2.0, "off": 0.0},
+    }
+
+
+def test_on_off_values_of_a_float32_recording_are_float64_means():
+    # 1 + 2**-30 is exact in float64 but rounds to 1 in float32 (24-bit significand)
+    activations = pd.DataFrame({"f:0": np.array([1.0, 2.0**-30, -1.0], dtype=np.float32)})
+    values = on_off_values(activations, {"f": 0.0})
+    assert values.loc["f:0", "on"] == (1.0 + 2.0**-30) / 2 and values.loc["f:0", "off"] == -1.0
+
+
+def test_counterfactuals_are_int64_classes_whatever_the_labels_dtype():
+    for num_classes in (2, 5):
+        drawn = draw_counterfactuals(np.array([0, 1, 1], dtype=np.int32), num_classes, np.random.default_rng(0))
+        assert drawn.dtype == np.int64 and (drawn != [0, 1, 1]).all()
+
+
+def test_a_run_with_no_correct_input_has_the_columns_and_types_of_a_full_one(four_classes):
+    model, split = four_classes
+    full = intervene(model, split, class_graph(4, 4)).inputs
+    empty = intervene(model, one_hot_split([1, 2], 4, [0, 0]), class_graph(4, 4)).inputs
+    assert empty.empty and list(empty.columns) == list(full.columns)
+    numbers = [column for column in full.columns if column != "outcome"]
+    assert empty[numbers].dtypes.equals(full[numbers].dtypes)
+    assert pd.api.types.is_string_dtype(empty["outcome"]) and pd.api.types.is_string_dtype(full["outcome"])
+    assert empty.index.name == full.index.name == "input" and empty.index.dtype == full.index.dtype == np.int64
