@@ -343,9 +343,10 @@ def catalog_loader(project: Path, version: str | None) -> Loader:
 
     bootstrap_project(project)
     session = KedroSession.create(project_path=project)
-    catalog = session.load_context().catalog
+    context = session.load_context()
+    catalog = context.catalog
     run = version or catalog.get("intervention_summary").resolve_load_version()
-    entries = session.load_context().config_loader["catalog"]
+    entries = context.config_loader["catalog"]
 
     def load(name: str) -> Any:
         if name.startswith(EVERY_VERSION):
