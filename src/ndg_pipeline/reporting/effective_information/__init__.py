@@ -88,11 +88,11 @@ def _table(frame: pd.DataFrame, columns: tuple[str, ...]) -> dict[str, list]:
         for column in columns:
             base = "ei" if column == "integration" else column
             converged = record.get(f"{base}_converged")
-            samples = record.get("samples")
-            row.append(_cell(record[column], samples, None if converged is None else bool(converged), column in COUNTS))
+            converged = None if converged is None else bool(converged)
+            row.append(_cell(record[column], record.get("samples"), converged, column in COUNTS))
             if column == "outside_share" and record.get("outside_flag"):
                 row[-1] += " ⚠ > 1 %"
-            elif not row[-1].startswith("not converged"):
+            elif converged is not False:  # an unconverged value is not shown, so not flagged (flag skips NaN)
                 row[-1] += flag(column, record[column])
         rows.append({"cells": row})
     return {"columns": [HEADINGS[column] for column in columns], "rows": rows}
