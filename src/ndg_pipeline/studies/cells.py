@@ -26,7 +26,9 @@ def with_overrides(params: dict[str, Any], overrides: dict[str, Any]) -> RunPara
             level = level.setdefault(part, {})
             if not isinstance(level, dict):
                 raise ValueError(f"study override {dotted!r}: {part!r} is a value, not a parameter group")
-        level[last] = value
+        # a group given whole is copied: the cell's later dotted overrides (model.hidden after a shared model
+        # group) must not write into the study's own parameters
+        level[last] = copy.deepcopy(value)
     other = TrainParams.model_validate(cell.get("train", {})).seed + 1
     cell["controls"] = {"two_models": {"seed": other}}
     cell.setdefault("interactions", {}).setdefault("second_model", {})["seed"] = other
