@@ -754,3 +754,33 @@ def test_fixed_samples_need_no_threshold(chain, function):
         zero = function(net[1], topology, samples=500, threshold=0, **BINS, **kwargs)
         torch.manual_seed(0)
         np.testing.assert_array_equal(zero, function(net[1], topology, samples=500, **BINS, **kwargs))
+
+
+def test_an_rnn_cell_map_is_measured_as_its_linear_and_tanh_over_the_input_and_previous_state():
+    """The recurrent study's measured map (x_t, h_t−1) → h_t: the cell's Linear, called once per step, with the
+    tanh after it; the same numbers as that Linear and a tanh measured alone, and observed input ranges over every
+    step's inputs."""
+    from ndg_pipeline.effective_information.experiments import observed_ranges
+    from ndg_pipeline.models import build_model
+
+    model = build_model({"architecture": "mnist_rnn", "hidden": 3, "steps": 14, "num_classes": 2}, seed=0).eval()
+    topology = topology_of(model, torch.zeros(1, 1, 28, 28))
+    assert [step.path for step in topology.graph["steps"]].count("cell.linear") == 14
+    assert topology.nodes["cell.linear"]["input"]["shape"] == (1, 59)
+    assert topology.nodes["cell.linear"]["output"]["range"] == (-1.0, 1.0)
+    alone = nn.Sequential(model.cell.linear, nn.Tanh())
+    alone_topology = topology_of(alone, torch.zeros(1, 59))
+    kwargs = {"samples": 4000, "in_range": (-1.0, 2.0), "in_bins": 8, "out_bins": 8}
+    torch.manual_seed(3)
+    in_rnn = ei_parts(model.cell.linear, topology, **kwargs)
+    torch.manual_seed(3)
+    assert ei_parts(alone[0], alone_topology, **kwargs) == in_rnn > 0
+    images = torch.rand(5, 1, 28, 28) * 3 - 1
+    state, seen = torch.zeros(5, 3), []
+    with torch.no_grad():
+        for band in range(14):
+            seen.append(torch.cat([images[:, 0, 2 * band : 2 * band + 2].reshape(5, 56), state], dim=1))
+            state = torch.tanh(model.cell.linear(seen[-1]))
+    every_step = torch.cat(seen)
+    ranges = observed_ranges(model, images, topology, ["cell.linear"])["cell.linear"]
+    assert ranges == {"in_range": (float(every_step.min()), float(every_step.max()))}

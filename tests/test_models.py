@@ -88,3 +88,29 @@ def test_mlp_dropout_acts_only_in_training_and_the_file_round_trips(tmp_path):
     save_model_file(model, tmp_path / "mlp.pt")
     loaded = load_model_file(tmp_path / "mlp.pt")
     assert torch.equal(loaded(images), model.eval()(images))
+
+
+def test_the_rnn_reads_bands_top_to_bottom_through_one_cell_and_classifies_the_last_state(tmp_path):
+    from ndg_pipeline.config import validate
+
+    params = validate({"model": {"architecture": "mnist_rnn", "hidden": 5, "steps": 4}})
+    model = build_model({**params.model.root.model_dump(), "num_classes": 3}, seed=0).eval()
+    assert {"cell.linear", "cell.activation", "last", "output"} <= {name for name, _ in model.named_modules()}
+    images = torch.randn(2, 1, 28, 28)
+    state = torch.zeros(2, 5)
+    for band in range(4):  # 7 rows of 28 pixels per step
+        step = images[:, 0, 7 * band : 7 * band + 7].reshape(2, 196)
+        state = torch.tanh(model.cell.linear(torch.cat([step, state], dim=1)))
+    assert torch.allclose(model(images), model.output(state))
+    save_model_file(model, tmp_path / "rnn.pt")
+    assert torch.equal(load_model_file(tmp_path / "rnn.pt")(images), model(images))
+
+
+def test_rnn_steps_must_divide_the_image_in_the_config_and_in_the_library():
+    from ndg_pipeline.config import validate
+    from ndg_pipeline.errors import RunRefused
+
+    with pytest.raises(RunRefused, match="steps"):
+        validate({"model": {"architecture": "mnist_rnn", "steps": 5}})
+    with pytest.raises(ValueError, match="steps dividing 28; got hidden=4, steps=5"):
+        build_model({"architecture": "mnist_rnn", "hidden": 4, "steps": 5, "num_classes": 10})

@@ -13,6 +13,7 @@ TINY = {
     "interactions": {"timeline_per_class": 1, "split": {"iterations": 200}},
     "effective_information": {"model_layers": {"samples": 1000, "sensitivity_samples": 100, "range_inputs": 64}},
 }
+EI_TINY = TINY["effective_information"]["model_layers"]
 TINY_PRESET = {"seeds": [0, 1], "overrides": {"data.limit": 120, "train.epochs": 1, "train.checkpoints": [1]}}
 
 
@@ -102,3 +103,24 @@ def test_cells_on_a_local_cluster_give_the_same_rows_as_in_process(tmp_path, mon
         close_clients()
     pd.testing.assert_frame_equal(here, there)
     assert set(here["variant"]) == {"plain", "shuffled"}
+
+
+@pytest.mark.slow
+def test_a_recurrent_cell_is_measured_on_its_cell_map_its_last_state_and_its_steps(tmp_path, monkeypatch):
+    from ndg_pipeline.config import RunParams, StudyParams
+    from ndg_pipeline.studies.cells import Cell, run_cell
+
+    with open("conf/base/parameters_study.yml") as file:
+        study = StudyParams.model_validate(yaml.safe_load(file)["study"] | {"name": "recurrent"})
+    monkeypatch.chdir(tmp_path)  # the cell's shard folder is relative to the working folder
+    _, seed, overrides = study.cells()[0]
+    tiny = {"data.limit": 120, "train.epochs": 1, "train.checkpoints": [1], "mine.alpha": 5}
+    tiny |= {f"effective_information.model_layers.{key}": value for key, value in EI_TINY.items()}
+    tiny |= {"interactions.timeline_per_class": 1, "interactions.split.iterations": 200}
+    rows = run_cell(Cell(0, "state_16", seed, {**overrides, **tiny}), RunParams().model_dump(mode="json"), LENSES)
+    measured = rows[rows["epoch"] == 1].set_index(["lens", "metric"])["value"]
+    ei = {metric for lens, metric in measured.index if lens == "effective_information"}
+    assert ei == {f"{layer}.{name}" for layer in ("cell.linear", "output") for name in ("ei_parts", "sensitivity")}
+    assert measured[("effective_information", "cell.linear.ei_parts")] > 0
+    assert 0 < measured[("interactions", "concepts_per_sample")] <= 2 * (2**7 - 1)  # AND and OR over 7 players
+    assert measured[("ndg", "edges")] >= 0 and 0 <= measured[("training", "train_accuracy")] <= 1

@@ -56,6 +56,14 @@ class MnistMlpParams(Params):
     dropout: float = Field(0.0, ge=0, lt=1)
 
 
+class MnistRnnParams(Params):
+    """A recurrent digit classifier reading the image in horizontal bands (``ndg_pipeline.models.mnist_rnn``)."""
+
+    architecture: Literal["mnist_rnn"]
+    hidden: int = Field(16, gt=0)
+    steps: Literal[1, 2, 4, 7, 14, 28] = 7  # bands of 28 / steps rows, one per step
+
+
 class HfModelParams(Params):
     """A transformers classifier (``ndg_pipeline.models.hf``): pretrained from ``source``, or random weights."""
 
@@ -85,6 +93,7 @@ class ModelParams(RootModel):
     root: Annotated[
         Annotated[MnistCnnParams, Tag("mnist_cnn")]
         | Annotated[MnistMlpParams, Tag("mnist_mlp")]
+        | Annotated[MnistRnnParams, Tag("mnist_rnn")]
         | Annotated[HfModelParams, Tag("hf_sequence_classification")]
         | Annotated[HfModelParams, Tag("hf_image_classification")],
         Discriminator(_architecture),

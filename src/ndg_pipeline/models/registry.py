@@ -18,10 +18,12 @@ from torch import nn
 from ndg_pipeline.models.hf import AUTO_CLASSES, build_hf_classifier
 from ndg_pipeline.models.mnist_cnn import MnistCnn
 from ndg_pipeline.models.mnist_mlp import MnistMlp
+from ndg_pipeline.models.mnist_rnn import MnistRnn
 
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "mnist_cnn": MnistCnn,
     "mnist_mlp": MnistMlp,
+    "mnist_rnn": MnistRnn,
     **{name: partial(build_hf_classifier, name) for name in AUTO_CLASSES},
 }
 
