@@ -239,6 +239,10 @@ def test_the_catalog_holds_rewards_interactions_graphs_and_the_report(interactio
     assert len(graphs) == len(samples) and all(nx.is_directed_acyclic_graph(g) for g in graphs.values())
     patterns = latest(project, "data/07_model_output/interaction_patterns.parquet")
     assert patterns.groupby("sample").size().between(3, 12).all()
+    replayed = latest(project, "data/07_model_output/interaction_noise_removal.parquet")
+    assert len(replayed) == 4 * len(samples)  # four variants of every input of the first model
+    ours = replayed[replayed.variant == "ours (the default)"].set_index("sample").concepts
+    assert ours.to_dict() == patterns.groupby("sample").size().to_dict()  # the run's own noise removal
     report = versions(project, "data/08_reporting/interaction_report.html")[-1].read_text()
     metrics = latest(project, "data/08_reporting/interaction_metrics.parquet").set_index("metric").value
     assert f"{metrics['concepts_per_sample']:.1f}" in report and "<svg" in report and "How to read" in report

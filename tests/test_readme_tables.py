@@ -11,6 +11,8 @@ from ndg_pipeline.reporting.readme import (
     ei_paper_block,
     fill,
     interactions_block,
+    interactions_notes,
+    noise_removal_block,
     study_blocks,
     timeline_block,
     timeline_findings,
@@ -136,3 +138,39 @@ def test_each_study_block_states_its_newest_full_run_and_what_the_lenses_say_tog
     assert block.startswith("Run `2026-12-02T00.00.00.000Z`, preset `full`:")
     assert f"- {newer['answer'].iloc[0]}" in block and newer["together"].iloc[0] in block
     assert "no difference detected" in block and older["answer"].iloc[0] not in block
+
+
+def test_the_sentence_under_the_interaction_table_takes_verdicts_scores_and_sizes_from_the_run() -> None:
+    import pandas as pd
+
+    rows = {
+        "modelwise_transferability_0.05": (0.63, "matched by its null"),
+        "modelwise_transferability_0.10": (0.70, "finding"),
+        "modelwise_transferability_0.15": (0.74, "against its null"),
+        "modelwise_transferability_0.30": (0.85, "finding"),
+        "modelwise_random_baseline": (0.1204, "check"),
+        "reconstruction_error_harsanyi": (1.4e-14, "check"),
+        "reconstruction_error_and_or": (3.2e-15, "check"),
+        "graph_nodes": (36.96, "check"),
+        "graph_edges": (84.94, "check"),
+        "coalitions": (3.26, "check"),
+        "description_length": (244.6, "check"),
+        "description_length_unmerged": (314.4, "check"),
+    }
+    metrics = pd.DataFrame([(name, value, verdict) for name, (value, verdict) in rows.items()])
+    text = interactions_notes(metrics.set_axis(["metric", "value", "verdict"], axis=1))
+    assert text == (
+        "Between the two γ rows: γ(0.10) finding, γ(0.15) against its null; random concept sets of the same sizes "
+        "score 12.0 %. Reconstruction of the target + q is exact to 1e-14; the AND-OR graphs have 37.0 nodes, 84.9 "
+        "edges and 3.3 merged coalitions per input (description length 314 → 245).\n"
+    )
+
+
+def test_the_noise_removal_block_gives_each_variants_mean_concepts_and_share_within_the_cap() -> None:
+    import pandas as pd
+
+    variants = pd.DataFrame(
+        [(0, "ours", 20, True), (1, "ours", 80, False), (0, "strict", 70, False), (1, "strict", 80, False)],
+        columns=["sample", "variant", "concepts", "thresholds_met"],
+    )
+    assert noise_removal_block(variants).splitlines()[2:] == ["| ours | 50.0 | 50 % |", "| strict | 75.0 | 0 % |"]

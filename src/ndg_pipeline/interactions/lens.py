@@ -132,10 +132,13 @@ def _split_arrays(interactions: pd.DataFrame, kind: str) -> dict[tuple[str, int]
     return arrays_of(interactions[interactions["kind"] == kind], "value")
 
 
-def retained(target: np.ndarray, and_values: np.ndarray, or_values: np.ndarray, params: InteractionsParams) -> Any:
-    """Noise removal of one sample with the run's rules (the authors' cut unless ``patterns.cut`` says strict)."""
+def retained(
+    target: np.ndarray, and_values: np.ndarray, or_values: np.ndarray, params: InteractionsParams, **changes: Any
+) -> Any:
+    """Noise removal of one sample with the run's rules (the authors' cut unless ``patterns.cut`` says strict),
+    ``changes`` replacing some of them (a replayed variant)."""
 
-    rules = params.patterns
+    rules = params.patterns.model_copy(update=changes)
     return remove_noisy(
         target,
         and_values,
@@ -196,6 +199,45 @@ def graphs_and_patterns(
                 }
             )
     return graphs, pd.DataFrame(rows)
+
+
+NOISE_REMOVAL_VARIANTS = (
+    "ours (the default)",
+    "greedy over every pattern",
+    "authors' fallback",
+    "strict cut",
+)
+
+
+def noise_removal_variants(
+    rewards: pd.DataFrame, interactions: pd.DataFrame, offsets: pd.DataFrame, params: InteractionsParams
+) -> pd.DataFrame:
+    """Our deliberate differences from the authors' noise removal, replayed on the first model's inputs: per input
+    and variant, the concepts kept and whether both thresholds are met — with the run's rules, with the greedy run
+    over every pattern (no ``greedy_from`` step), with the authors' fallback where no count within the cap meets
+    the thresholds (one pattern removed: every non-zero concept but one kept), and with the strict cut."""
+
+    values, q = arrays_of(rewards, "reward"), arrays_of(offsets, "q")
+    and_part, or_part = _split_arrays(interactions, "and"), _split_arrays(interactions, "or")
+    rows = []
+    for key in [k for k in values if k[0] == FIRST]:
+        target = values[key] + q[key]
+        everything = max(2 * len(target), params.patterns.max_patterns)  # greedy_from beyond every pattern
+        ours = retained(target, and_part[key], or_part[key], params)
+        every = retained(target, and_part[key], or_part[key], params, greedy_from=everything)
+        strict = retained(target, and_part[key], or_part[key], params, cut="strict")
+        fallback = len(ours.values) if ours.thresholds_met else int(ours.steps.patterns.iloc[0]) - 1
+        kept = {
+            NOISE_REMOVAL_VARIANTS[0]: (len(ours.values), ours.thresholds_met),
+            NOISE_REMOVAL_VARIANTS[1]: (len(every.values), every.thresholds_met),
+            NOISE_REMOVAL_VARIANTS[2]: (fallback, ours.thresholds_met),
+            NOISE_REMOVAL_VARIANTS[3]: (len(strict.values), strict.thresholds_met),
+        }
+        rows += [
+            {"sample": key[1], "variant": variant, "concepts": count, "thresholds_met": met}
+            for variant, (count, met) in kept.items()
+        ]
+    return pd.DataFrame(rows, columns=["sample", "variant", "concepts", "thresholds_met"])
 
 
 def _padded(rows: list[np.ndarray]) -> np.ndarray:

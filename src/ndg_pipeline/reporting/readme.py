@@ -213,6 +213,33 @@ def interactions_block(metrics: pd.DataFrame) -> str:
     return markdown(["quantity", "value [interval]", "null [range]", "verdict"], rows)
 
 
+def interactions_notes(metrics: pd.DataFrame) -> str:
+    """The sentence under the interaction table: the verdicts of the γ thresholds between the two shown, the random
+    concept sets' score, the reconstruction error and the AND-OR graphs' sizes, all from the run's metrics."""
+    table = metrics.set_index("metric")
+    shown = table.index[table.index.str.startswith("modelwise_transferability_")][1:-1]
+    verdicts = ", ".join(f"γ({name.rsplit('_', 1)[1]}) {table.loc[name, 'verdict']}" for name in shown)
+    value = table.value
+    error = max(value["reconstruction_error_harsanyi"], value["reconstruction_error_and_or"])
+    return (
+        f"Between the two γ rows: {verdicts}; random concept sets of the same sizes score "
+        f"{100 * value['modelwise_random_baseline']:.1f} %. Reconstruction of the target + q is exact to {error:.0e}; "
+        f"the AND-OR graphs have {value['graph_nodes']:.1f} nodes, {value['graph_edges']:.1f} edges and "
+        f"{value['coalitions']:.1f} merged coalitions per input (description length "
+        f"{value['description_length_unmerged']:.0f} → {value['description_length']:.0f}).\n"
+    )
+
+
+def noise_removal_block(variants: pd.DataFrame) -> str:
+    """Each deliberate difference from the authors' noise removal replayed on the run's inputs: concepts per input
+    (mean over inputs) and the share of inputs meeting both thresholds."""
+    rows = [
+        [variant, f"{group.concepts.mean():.1f}", f"{100 * group.thresholds_met.mean():.0f} %"]
+        for variant, group in variants.groupby("variant", sort=False)
+    ]
+    return markdown(["noise removal", "concepts per input", "inputs meeting both thresholds within the cap"], rows)
+
+
 def _span(values: pd.Series, digits: int) -> str:
     """'a–b' over seeds (one number when they agree at this precision)."""
     low, high = f"{values.min():.{digits}f}", f"{values.max():.{digits}f}"
@@ -305,9 +332,15 @@ def blocks(load: Loader) -> dict[str, str]:
         found["ndg-numbers"] = ndg_block(history, statistics, intervention, float(load("run:mine.alpha")))
         found["ndg-table5"] = table5_block(intervention)
     try:
-        found["interactions"] = interactions_block(load("interaction_metrics_table"))
+        metrics = load("interaction_metrics_table")
+        found["interactions"] = interactions_block(metrics)
+        found["interactions-notes"] = interactions_notes(metrics)
     except DatasetError as error:
         print(f"no interaction numbers: {error}", file=sys.stderr)
+    try:
+        found["interactions-differences"] = noise_removal_block(load("interaction_noise_removal"))
+    except DatasetError as error:  # a run from before the replay was a node
+        print(f"no noise-removal replay: {error}", file=sys.stderr)
     try:
         found["ei-paper"] = ei_paper_block(load("ei_training_series"))
         found["ei-model"] = ei_model_block(load("ei_model_layers"))

@@ -164,6 +164,16 @@ def build_graphs(
     return graphs_and_patterns(rewards, interactions, offsets, explained, params)
 
 
+def replay_noise_removal(
+    rewards: pd.DataFrame, interactions: pd.DataFrame, offsets: pd.DataFrame, params: InteractionsParams
+) -> pd.DataFrame:
+    """Our deliberate differences from the authors' noise removal replayed on the run's inputs: concepts kept and
+    thresholds met per input and variant."""
+    from ndg_pipeline.interactions.lens import noise_removal_variants
+
+    return noise_removal_variants(rewards, interactions, offsets, params)
+
+
 def compute_metrics(
     rewards: pd.DataFrame,
     interactions: pd.DataFrame,

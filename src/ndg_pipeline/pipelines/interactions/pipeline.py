@@ -49,6 +49,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="interaction_graphs",
             ),
             Node(
+                nodes.replay_noise_removal,
+                ["interaction_rewards", "interaction_values", "interaction_offsets", "params:interactions"],
+                "interaction_noise_removal",
+                name="interaction_noise_removal",
+            ),
+            Node(
                 nodes.compute_metrics,
                 [
                     "interaction_rewards",
