@@ -7,6 +7,7 @@ from test_study_answers import _runs
 from test_timeline_report import concepts_frame, timeline_frame
 
 from ndg_pipeline.reporting.readme import (
+    ei_findings_block,
     ei_model_block,
     ei_paper_block,
     fill,
@@ -118,6 +119,45 @@ def test_the_effective_information_blocks_give_ranges_over_seeds_and_the_converg
         ]
     )
     assert ei_model_block(layers).splitlines()[2] == "| `fc` | 500 000 | 8.31 (not converged) | 7.8 | 0.69 % |"
+
+
+def test_the_findings_block_sets_each_paper_claim_beside_intervals_and_paths_worked_by_hand() -> None:
+    import pandas as pd
+
+    # two seeds, two layers, epochs 0/1/3/7. Seed 0: loss falls most over 1 → 3 and ΣEI_parts changes most there;
+    # seed 1: loss falls most over 0 → 1, ΣEI_parts over 3 → 7. Layer 0 moves (3, 4) then (0, 0) then (6, 8) in
+    # the plane: path 5 + 0 + 10 = 15 bits, ending 15 from its start; layer 1 goes out 5 and back: path 10, net 0.
+    loss = {0: [1.0, 0.9, 0.2, 0.1], 1: [1.0, 0.2, 0.15, 0.1]}
+    parts = {0: [1.0, 1.1, 2.1, 2.2], 1: [1.0, 1.1, 1.2, 2.2]}
+    moves = {0: [(0, 0), (3, 4), (3, 4), (9, 12)], 1: [(0, -1), (3, 3), (0, -1), (0, -1)]}
+    rows = [
+        {
+            "experiment": "iris",
+            "architecture": "4-5-3",
+            "seed": seed,
+            "epoch": epoch,
+            "layer": layer,
+            "layer_index": layer,
+            "train_loss": loss[seed][step],
+            "ei_parts": parts[seed][step] / 2,
+            "sensitivity": moves[layer][step][0],
+            "degeneracy_parts": moves[layer][step][1],
+        }
+        for seed in (0, 1)
+        for step, epoch in enumerate((0, 1, 3, 7))
+        for layer in (0, 1)
+    ]
+    lines = ei_findings_block(pd.DataFrame(rows)).splitlines()
+    assert lines[2] == (
+        "| — | iris 4-5-3 | first measured epoch: sensitivity 0.00 bits, degeneracy -1.00 to 0.00 bits (all layers) |"
+    )
+    assert "largest loss drop per seed: 1 → 3, 0 → 1; largest change of ΣEI_parts: 1 → 3, 3 → 7" in lines[3]
+    assert "same interval in 1 of 2 seeds" in lines[3]
+    assert "ΣEI_parts's change over the last interval: 10–100 % of its largest" in lines[3]
+    assert lines[4].endswith(
+        "path length in the plane, bits: layer 0: 15.0 (ends 15.0 from its start); layer 1: 10.0 (ends 0.0 from its "
+        "start) |"
+    )
 
 
 def test_each_study_block_states_its_newest_full_run_and_what_the_lenses_say_together() -> None:
