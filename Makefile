@@ -54,7 +54,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
-readme-tables: $(STAMP)  ## the README's result tables, from the latest run's outputs
+readme-tables: $(STAMP)  ## the README's result tables, from the newest outputs made with the project's parameters
 	$(BIN)/python -m ndg_pipeline.reporting.readme
 
 viz-build: $(STAMP)

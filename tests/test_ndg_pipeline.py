@@ -172,6 +172,11 @@ def test_readme_tables_are_written_from_the_runs_outputs(finished_project):
     (project / "README.md").write_text("# results\n" + blocks)
     command = [sys.executable, "-m", "ndg_pipeline.reporting.readme", "--project", str(project)]
     environment = {**os.environ, "PYTHONPATH": str(project / "src"), "KEDRO_DISABLE_TELEMETRY": "1"}
+    # the run used --params: no version was made with the project's own parameters, so nothing describes them
+    other = subprocess.run(command, env=environment, capture_output=True, text=True, check=True)
+    assert "no NDG numbers" in other.stderr and "not made with the project's parameters" in other.stderr
+    assert (project / "README.md").read_text().count("typed") == 2
+    command += ["--params", SMALL]
     check = subprocess.run([*command, "--check"], env=environment, capture_output=True, text=True, check=False)
     assert check.returncode == 1 and "differs" in check.stdout
     subprocess.run(command, env=environment, check=True, capture_output=True)

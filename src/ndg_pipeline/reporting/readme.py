@@ -1,7 +1,8 @@
 """Write the README's result tables from a run's own outputs, so that no number in it is typed by hand.
 
-``python -m ndg_pipeline.reporting.readme`` (``make readme-tables``) loads the latest version of each output from
-the project's catalog (``--load-versions`` style pins: ``--version 2026-12-02T15.00.35.140Z``) and replaces the text
+``python -m ndg_pipeline.reporting.readme`` (``make readme-tables``) loads, from the project's catalog, the newest
+version of each output made with the project's parameters (``--params`` adds a run's own, as ``kedro run`` takes
+them; ``--version 2026-12-02T15.00.35.140Z`` pins every entry to one run's versions) and replaces the text
 between ``<!-- generated: NAME -->`` and ``<!-- end: NAME -->`` in README.md; ``--check`` only says whether the
 README still matches the outputs (exit status 1 when not).
 """
@@ -440,17 +441,30 @@ def fill(text: str, generated: Mapping[str, str]) -> str:
     return BLOCK.sub(replace, text)
 
 
-def catalog_loader(project: Path, version: str | None) -> Loader:
-    """``catalog.load`` of the project's Kedro catalog (each entry's latest version, or ``version``)."""
+def catalog_loader(project: Path, version: str | None, setting: str = "") -> Loader:
+    """``catalog.load`` of the project's Kedro catalog: each entry's newest version made with the project's
+    parameters plus ``setting`` (``--params`` text), as a run with them would load it — so a later run of other
+    data or another setting never becomes what the README describes — or every entry at ``version``."""
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
+    from kedro.io import DatasetError
+    from omegaconf import OmegaConf
+
+    from ndg_pipeline.errors import RunRefused
+    from ndg_pipeline.hooks import load_setting
 
     bootstrap_project(project)
-    session = KedroSession.create(project_path=project)
-    context = session.load_context()
+    overrides = OmegaConf.to_container(OmegaConf.from_dotlist([item for item in setting.split(",") if item]))
+    context = KedroSession.create(project_path=project, runtime_params=overrides).load_context()
     catalog = context.catalog
-    run = version or catalog.get("intervention_summary").resolve_load_version()
     entries = context.config_loader["catalog"]
+
+    def newest(name: str) -> None:
+        """Point the catalog at the newest version of ``name`` made with the setting (none: a DatasetError)."""
+        try:
+            load_setting(catalog, context, [name], setting)
+        except RunRefused as error:
+            raise DatasetError(str(error)) from error
 
     def load(name: str) -> Any:
         if name.startswith(EVERY_VERSION):
@@ -458,8 +472,14 @@ def catalog_loader(project: Path, version: str | None) -> Loader:
             folder = project / entries[entry]["filepath"]
             return {saved: catalog.load(entry, version=saved) for saved in versions(folder)}
         if name.startswith(RUN_PARAMETER):
+            if not version:
+                newest("intervention_summary")
+            run = version or catalog.get("intervention_summary").resolve_load_version()
             return run_parameter(project, run, name.removeprefix(RUN_PARAMETER))
-        return catalog.load(name, version=version) if version else catalog.load(name)
+        if version:
+            return catalog.load(name, version=version)
+        newest(name)
+        return catalog.load(name)
 
     return load
 
@@ -485,11 +505,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", type=Path, default=Path.cwd(), help="the Kedro project (default: here)")
     parser.add_argument("--version", help="the run's timestamp (default: each entry's latest version)")
+    parser.add_argument(
+        "--params",
+        default="",
+        help="the run's --params (default: none): the tables come from versions made with the project's parameters "
+        "plus these",
+    )
     parser.add_argument("--check", action="store_true", help="only check that README.md matches the outputs")
     arguments = parser.parse_args(argv)
     readme = arguments.project / "README.md"
     text = readme.read_text(encoding="utf-8")
-    updated = fill(text, blocks(catalog_loader(arguments.project, arguments.version)))
+    updated = fill(text, blocks(catalog_loader(arguments.project, arguments.version, arguments.params)))
     if arguments.check:
         print("README.md matches the run's outputs" if updated == text else "README.md differs from the run's outputs")
         return 0 if updated == text else 1
