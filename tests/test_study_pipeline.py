@@ -124,3 +124,14 @@ def test_a_recurrent_cell_is_measured_on_its_cell_map_its_last_state_and_its_ste
     assert measured[("effective_information", "cell.linear.ei_parts")] > 0
     assert 0 < measured[("interactions", "concepts_per_sample")] <= 2 * (2**7 - 1)  # AND and OR over 7 players
     assert measured[("ndg", "edges")] >= 0 and 0 <= measured[("training", "train_accuracy")] <= 1
+
+
+@pytest.mark.slow
+def test_a_later_study_never_becomes_what_a_resumed_study_loads(project):
+    """After another study's run (newer versions of every study entry), resuming the first study's report loads
+    that study's own runs and summary: the cells' runs depend on all parameters, which their records keep."""
+    run_kedro(project, "run", "--pipelines=study", "--params", "study.name=dropout,study.preset=tiny")
+    args = ["run", "--pipelines=study", "--from-nodes=study_report"]
+    run_kedro(project, *args, "--params", "study.name=memorization,study.preset=tiny")
+    answers = latest(project, "data/08_reporting/study_answers.parquet")
+    assert set(answers["study"]) == {"memorization"} and set(answers["variant"]) == {"shuffled_labels"}

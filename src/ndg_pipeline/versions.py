@@ -29,6 +29,7 @@ RECORD = "lineage.json"
 # fields that change how fast a result is made or where files live, not the result (scale.*, the torch device)
 EXECUTION_ONLY = {"device", "cluster", "workers", "torch_threads", "shard_rows", "retries", "store", "raw_dir"}
 PARAMS = "params:"
+ALL_PARAMETERS = "parameters"  # the input that passes every parameter to a node
 
 
 def project_root() -> Path:
@@ -55,11 +56,12 @@ def setting_value(value: Any) -> Any:
 
 
 def upstream_parameters(pipeline: Pipeline, entry: str) -> list[str]:
-    """The ``params:…`` inputs of the node that makes ``entry`` in ``pipeline`` and of every node upstream of it."""
+    """The parameter inputs (``params:…``, or ``parameters``: all of them) of the node that makes ``entry`` in
+    ``pipeline`` and of every node upstream of it."""
     if entry not in pipeline.all_outputs():
         return []
     inputs = {name for node in pipeline.to_outputs(entry).nodes for name in node.inputs}
-    return sorted(name for name in inputs if name.startswith(PARAMS))
+    return sorted(name for name in inputs if name.startswith(PARAMS) or name == ALL_PARAMETERS)
 
 
 def versions(folder: Path) -> list[str]:
