@@ -82,6 +82,22 @@ def test_three_seeds_per_variant_are_said_to_be_too_few_rather_than_to_show_no_d
     assert "p = 0.1 — too few seeds to detect a difference at p ≤ 0.05 (the smallest attainable p is 0.1)" in sentence
 
 
+def test_a_metric_measured_on_one_seed_of_a_variant_is_too_few_seeds_not_a_crash():
+    runs = _runs(shift=2.0, null_gap=5.0)
+    runs.loc[(runs["variant"] == "other") & (runs["seed"] > 0), "value"] = np.nan  # converged on one seed only
+    (sentence,) = _sentences(runs)
+    assert "[n/a, n/a] over 1 seed per variant, p = n/a — too few seeds to detect a difference at p ≤ 0.05" in sentence
+
+
+def test_a_difference_where_the_variant_is_matched_by_its_null_is_named_apart_not_counted():
+    runs = _runs(shift=2.0, null_gap=0.0)  # the variants differ, but each sits on its own null
+    found = answers(summarize(runs), contrast(runs, "base", "other"))
+    assert found["verdict"].tolist() == ["a difference"] and not found["clears_null"].iloc[0]
+    text = together(found)
+    assert "a difference for the NDG in 0 of 1, and edges at the level of its null." in text
+    assert "The lenses agree: none sees a difference." in text
+
+
 def test_together_names_the_lenses_that_differ_and_says_where_they_disagree():
     moved = _runs(shift=2.0, null_gap=5.0)
     still = _runs(shift=0.0, null_gap=0.0).assign(lens="interactions", metric="concepts_per_sample")

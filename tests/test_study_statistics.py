@@ -122,3 +122,15 @@ def test_a_metric_equal_to_its_null_on_every_seed_is_matched_not_unmeasured():
     assert bool(summarize(runs).loc[0, "null_excluded"]) is False
     rows = contrast(pd.concat([runs, runs.assign(variant="other", value=np.nan)]), "base", "other")
     assert rows.empty  # nothing measured for the variant: no contrast
+
+
+def test_a_metric_measured_on_one_seed_of_a_side_is_contrasted_without_a_test_and_counts_its_seeds():
+    """A value left out where its convergence check failed can leave one seed on a side: the difference stands,
+    the permutation test (which needs two per side) is not made, and the summary counts measured seeds only."""
+    base = _runs(0.0)
+    other = _runs(2.0).assign(variant="wide")
+    other.loc[1:, "value"] = np.nan  # converged on seed 0 only
+    row = contrast(pd.concat([base, other]), "base", "wide").iloc[0]
+    assert row["difference"] == pytest.approx(other["value"].iloc[0] - base["value"].mean())
+    assert math.isnan(row["p_value"]) and math.isnan(row["low"])
+    assert summarize(other).loc[0, "seeds"] == 1 and summarize(base).loc[0, "seeds"] == 5

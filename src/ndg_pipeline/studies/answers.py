@@ -58,7 +58,8 @@ def answer(contrast_row: pd.Series, summary: pd.DataFrame, seeds: int) -> str:
     return (
         f"{contrast_row['variant']} vs {contrast_row['baseline']}, {contrast_row['lens']} {contrast_row['metric']} "
         f"at epoch {contrast_row['epoch']}: {number(contrast_row['difference'])} "
-        f"[{number(contrast_row['low'])}, {number(contrast_row['high'])}] over {seeds} seeds per variant, "
+        f"[{number(contrast_row['low'])}, {number(contrast_row['high'])}] "
+        f"over {seeds} seed{'' if seeds == 1 else 's'} per variant, "
         f"p = {number(contrast_row['p_value'])} — {said}; {nulls}."
     )
 
@@ -94,7 +95,8 @@ def answers(summary: pd.DataFrame, contrasts: pd.DataFrame) -> pd.DataFrame:
 
 def together(found: pd.DataFrame) -> str:
     """What the lenses say together, from :func:`answers`' rows: per lens the metrics that differ, whether the
-    lenses agree, and how many of the variant's metrics clear their null."""
+    lenses agree, and how many of the variant's metrics clear their null. A difference where the variant is
+    matched by its null is named apart and not counted: it is no finding of the lens."""
     if found.empty:
         return "No contrast was measured."
     first = found.iloc[0]
@@ -102,9 +104,14 @@ def together(found: pd.DataFrame) -> str:
     seen: dict[str, bool] = {}
     order = {lens: i for i, lens in enumerate(LENS_NAMES)}
     for lens, rows in sorted(found.groupby("lens"), key=lambda item: order.get(str(item[0]), len(order))):
-        differ = rows.loc[rows["verdict"] == DIFFERENCE, "metric"].tolist()
+        moved = rows["verdict"] == DIFFERENCE
+        matched = rows["clears_null"].eq(False).fillna(False).astype(bool)
+        differ = rows.loc[moved & ~matched, "metric"].tolist()
         seen[str(lens)] = bool(differ)
         named = f" ({', '.join(differ)})" if differ else ""
+        at_null = rows.loc[moved & matched, "metric"].tolist()
+        if at_null:
+            named += f", and {', '.join(at_null)} at the level of its null"
         parts.append(f"{LENS_NAMES.get(str(lens), str(lens))} in {len(differ)} of {len(rows)}{named}")
     text = f"Together, {first['variant']} vs {first['baseline']} at epoch {first['epoch']}: a difference for "
     text += "; ".join(parts) + "."

@@ -50,7 +50,10 @@ def difference_interval(a: np.ndarray, b: np.ndarray, level: float = LEVEL) -> t
 
 def permutation_p(a: np.ndarray, b: np.ndarray) -> float:
     """Exact p-value of |mean(b) − mean(a)| under every reassignment of the pooled seeds to the two variants
-    (the two most extreme splits give the smallest attainable value, 2 / C(n_a + n_b, n_a): 0.1 for 3 + 3 seeds)."""
+    (the two most extreme splits give the smallest attainable value, 2 / C(n_a + n_b, n_a): 0.1 for 3 + 3 seeds);
+    NaN, not tested, when a side has fewer than two measured seeds (scipy's test needs two)."""
+    if min(len(a), len(b)) < 2:
+        return math.nan
     result = scipy.stats.permutation_test(
         (np.asarray(a, dtype=float), np.asarray(b, dtype=float)),
         lambda x, y, axis: np.abs(np.mean(y, axis=axis) - np.mean(x, axis=axis)),
@@ -77,7 +80,7 @@ def summarize(runs: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
         row = {
             "variant": variant,
             **dict(zip(KEYS, keys, strict=True)),
-            "seeds": len(group),
+            "seeds": int(group["value"].notna().sum()),  # seeds with a measured value (converged, present)
             "mean": mean,
             "low": low,
             "high": high,
