@@ -286,10 +286,11 @@ def _changes(series: pd.DataFrame, column: str) -> pd.DataFrame:
     the last interval's change as a share of that largest one (small: the quantity has levelled off)."""
 
     def largest(group: pd.DataFrame) -> pd.Series:
-        steps = group.groupby("epoch")[column].sum().sort_index().diff().abs().iloc[1:]
-        where = steps.index.get_loc(steps.idxmax())
-        start = group["epoch"].min() if where == 0 else steps.index[where - 1]
-        return pd.Series({"interval": f"{start} → {steps.idxmax()}", "last": steps.iloc[-1] / steps.max()})
+        total = group.groupby("epoch")[column].sum().sort_index()
+        steps = total.diff().abs().to_numpy()[1:]
+        where = int(steps.argmax())
+        interval = f"{total.index[where]} → {total.index[where + 1]}"
+        return pd.Series({"interval": interval, "last": steps[-1] / steps[where]})
 
     return series.groupby("seed").apply(largest, include_groups=False)
 
@@ -459,12 +460,18 @@ def catalog_loader(project: Path, version: str | None, setting: str = "") -> Loa
     catalog = context.catalog
     entries = context.config_loader["catalog"]
 
+    pointed: set[str] = set()
+
     def newest(name: str) -> None:
-        """Point the catalog at the newest version of ``name`` made with the setting (none: a DatasetError)."""
+        """Point the catalog at the newest version of ``name`` made with the setting, once per entry (none: a
+        DatasetError)."""
+        if name in pointed:
+            return
         try:
             load_setting(catalog, context, [name], setting)
         except RunRefused as error:
             raise DatasetError(str(error)) from error
+        pointed.add(name)
 
     def load(name: str) -> Any:
         if name.startswith(EVERY_VERSION):
@@ -504,7 +511,11 @@ def run_parameter(project: Path, version: str, name: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", type=Path, default=Path.cwd(), help="the Kedro project (default: here)")
-    parser.add_argument("--version", help="the run's timestamp (default: each entry's latest version)")
+    parser.add_argument(
+        "--version",
+        help="one run's timestamp for every entry (default: each entry's newest version made with the "
+        "project's parameters and --params)",
+    )
     parser.add_argument(
         "--params",
         default="",
