@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from test_study_answers import _runs
 from test_timeline_report import concepts_frame, timeline_frame
 
@@ -61,8 +62,6 @@ def test_the_sentences_under_the_timeline_take_numbers_and_verdicts_from_the_run
 
 
 def test_the_interaction_block_shows_each_headline_with_its_interval_null_and_verdict() -> None:
-    import pandas as pd
-
     metrics = pd.DataFrame(
         [
             ["thresholds_met", 0.96, 0.9176, 1.0, 0.0, 0.0, 0.0, "finding"],
@@ -84,8 +83,6 @@ def test_the_interaction_block_shows_each_headline_with_its_interval_null_and_ve
 
 
 def test_the_effective_information_blocks_give_ranges_over_seeds_and_the_convergence_flags() -> None:
-    import pandas as pd
-
     rows = [
         {
             "experiment": "iris",
@@ -122,8 +119,6 @@ def test_the_effective_information_blocks_give_ranges_over_seeds_and_the_converg
 
 
 def test_the_findings_block_sets_each_paper_claim_beside_intervals_and_paths_worked_by_hand() -> None:
-    import pandas as pd
-
     # two seeds, two layers, epochs 0/1/3/7. Seed 0: loss falls most over 1 → 3 and ΣEI_parts changes most there;
     # seed 1: loss falls most over 0 → 1, ΣEI_parts over 3 → 7. Layer 0 moves (3, 4) then (0, 0) then (6, 8) in
     # the plane: path 5 + 0 + 10 = 15 bits, ending 15 from its start; layer 1 goes out 5 and back: path 10, net 0.
@@ -181,8 +176,6 @@ def test_each_study_block_states_its_newest_full_run_and_what_the_lenses_say_tog
 
 
 def test_the_sentence_under_the_interaction_table_takes_verdicts_scores_and_sizes_from_the_run() -> None:
-    import pandas as pd
-
     rows = {
         "modelwise_transferability_0.05": (0.63, "matched by its null"),
         "modelwise_transferability_0.10": (0.70, "finding"),
@@ -207,10 +200,86 @@ def test_the_sentence_under_the_interaction_table_takes_verdicts_scores_and_size
 
 
 def test_the_noise_removal_block_gives_each_variants_mean_concepts_and_share_within_the_cap() -> None:
-    import pandas as pd
-
     variants = pd.DataFrame(
         [(0, "ours", 20, True), (1, "ours", 80, False), (0, "strict", 70, False), (1, "strict", 80, False)],
         columns=["sample", "variant", "concepts", "thresholds_met"],
     )
     assert noise_removal_block(variants).splitlines()[2:] == ["| ours | 50.0 | 50 % |", "| strict | 75.0 | 0 % |"]
+
+
+def _study_runs() -> pd.DataFrame:
+    """The dropout study's rows at epochs 1 and 20: the default variant over three seeds (seed 2's EI not
+    converged), and a no-dropout variant far from it whose values must not enter the spread."""
+    rows = []
+    for variant, offset in (("dropout", 0.0), ("no_dropout", 1000.0)):
+        for seed, edges, aligned, random, accuracy, ei in (
+            (0, 400, 80.0, 4.0, 0.97, 60.0),
+            (1, 430, 90.5, 5.5, 0.98, 62.5),
+            (2, 415, 85.0, 3.0, 0.975, 99.0),
+        ):
+            for epoch in (1, 20):
+                rows += [
+                    (variant, seed, epoch, "ndg", "edges", edges + offset + epoch, np.nan, True),
+                    (variant, seed, epoch, "ndg", "patch.aligned", aligned + offset, random, True),
+                    (variant, seed, epoch, "training", "test_accuracy", accuracy, np.nan, True),
+                    (variant, seed, epoch, "effective_information", "decoder.0.ei_parts", ei, np.nan, seed != 2),
+                ]
+    columns = ["variant", "seed", "epoch", "lens", "metric", "value", "null", "converged"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def test_each_timeline_value_gets_the_default_variants_lowest_and_highest_over_seeds_in_brackets() -> None:
+    from ndg_pipeline.reporting.readme import seed_spread
+
+    timeline = pd.DataFrame(
+        {
+            "epoch": [1, 20],
+            "ndg.edges": [401, 421],
+            "ndg.patch.graph.aligned": [81.0, 88.0],
+            "ndg.patch.random.aligned": [4.0, 4.5],
+            "ei.decoder.0.ei_parts": [61.0, 62.0],
+        }
+    )
+    block = timeline_block(timeline, seed_spread(_study_runs(), "dropout")).splitlines()
+    assert block[2] == "| NDG edges | 401 (401–431) | 421 (420–450) |"
+    assert block[3] == "| aligned, test, patch values (%) | 81.00 (80.00–90.50) | 88.00 (80.00–90.50) |"
+    assert block[4] == "| the same, random-set baseline (%) | 4.00 (3.00–5.50) | 4.50 (3.00–5.50) |"
+    assert block[5] == "| EI_parts of `decoder.0`, bits | 61.0 (60.0–62.5) | 62.0 (60.0–62.5) |"  # seed 2 unconverged
+    assert timeline_block(timeline).splitlines()[2] == "| NDG edges | 401 | 421 |"
+
+
+def test_the_ndg_numbers_get_a_column_of_their_spread_at_the_last_epoch() -> None:
+    from ndg_pipeline.reporting.readme import ndg_block, seed_spread
+
+    history = pd.DataFrame({"epoch": [1, 20], "train_accuracy": [0.9, 0.99], "test_accuracy": [0.9, 0.974]})
+    statistics = {"edges": 421, "mean_train_accuracy": 0.999, "mean_test_accuracy": 0.995}
+    intervention = pd.DataFrame(
+        [("test", "patch", "graph", 88.0, 21.0, 0.65), ("test", "patch", "random", 4.5, 21.0, 0.65)],
+        columns=["split", "mode", "sets", "aligned", "mean_set_size", "set_fraction"],
+    )
+    lines = ndg_block(history, statistics, intervention, 100.0, seed_spread(_study_runs(), "dropout")).splitlines()
+    assert lines[0] == "|  | this run | lowest–highest over seeds |"
+    assert lines[2] == "| model accuracy train / test (%) | 99.00 / 97.40 | — |"  # no train accuracy measured
+    assert lines[3].endswith("| 421; 99.90 / 99.50 | 420–450; test — |")
+    assert lines[4].endswith("| 88.00 (4.50) | 80.00–90.50 (3.00–5.50) |")
+    assert ndg_block(history, statistics, intervention, 100.0).splitlines()[0] == "|  | this run |"
+
+
+def test_another_machines_numbers_are_read_against_the_spread_as_printed() -> None:
+    from ndg_pipeline.reporting.readme import other_machines_block, seed_spread
+
+    recorded = pd.DataFrame(
+        [
+            ("AMD EPYC", "2026-12-06", "ndg.edges", 20, 455),
+            ("AMD EPYC", "2026-12-06", "training.test_accuracy", 20, 97.5),  # printed as a percent, inside
+            ("AMD EPYC", "2026-12-06", "ndg.patch.graph.aligned", 20, 90.5),  # on the bound as printed
+            ("AMD EPYC", "2026-12-06", "interactions.explanation_ratio", 20, 98.4),  # not in the study: skipped
+            ("Intel Xeon", "2026-12-05", "ndg.edges", 1, 401),
+        ],
+        columns=["machine", "date", "column", "epoch", "value"],
+    )
+    assert other_machines_block(recorded, seed_spread(_study_runs(), "dropout")) == (
+        "- AMD EPYC, 2026-12-06: 2 of 3 numbers inside the range; outside: NDG edges at epoch 20: 455 (range "
+        "420–450).\n"
+        "- Intel Xeon, 2026-12-05: 1 of 1 numbers inside the range.\n"
+    )

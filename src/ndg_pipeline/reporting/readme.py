@@ -45,8 +45,44 @@ def markdown(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows]) + "\n"
 
 
-def timeline_block(timeline: pd.DataFrame) -> str:
-    """The default run's timeline: one column per checkpoint, one row per headline metric present."""
+SPREAD_STUDY, SPREAD_VARIANT = "dropout", "dropout"  # the study variant whose full preset is the default setting
+
+
+def timeline_column(lens: str, metric: str) -> str:
+    """The timeline table's column of a study metric: ``ndg``'s ``patch.aligned`` is ``ndg.patch.graph.aligned``,
+    ``effective_information``'s ``decoder.0.ei_parts`` is ``ei.decoder.0.ei_parts``."""
+    if lens == "effective_information":
+        return f"ei.{metric}"
+    if lens == "ndg" and metric == "edge_test_accuracy":
+        return "ndg.test_accuracy"
+    if lens == "ndg" and metric.endswith(".aligned"):
+        return f"ndg.{metric.removesuffix('.aligned')}.graph.aligned"
+    return f"{lens}.{metric}"
+
+
+def seed_spread(runs: pd.DataFrame, variant: str) -> pd.DataFrame:
+    """Lowest and highest value and the seeds measured, per timeline column and epoch, over ``variant``'s cells of
+    a study's ``study_runs`` (converged values; the aligned share's random-set baseline is its null)."""
+    cells = runs[(runs["variant"] == variant) & runs["converged"]]
+    columns = [timeline_column(lens, metric) for lens, metric in zip(cells["lens"], cells["metric"], strict=True)]
+    measured = cells.assign(column=columns)
+    baselines = measured[measured["column"].str.endswith(".graph.aligned")]
+    baselines = baselines.assign(column=baselines["column"].str.replace(".graph.", ".random.", regex=False))
+    rows = pd.concat([measured, baselines.assign(value=baselines["null"])], ignore_index=True)
+    return rows.groupby(["column", "epoch"])["value"].agg(low="min", high="max", seeds="count")
+
+
+def spread_cell(spread: pd.DataFrame | None, column: str, epoch: Any, formatter: Callable[[Any], str]) -> str:
+    """``low–high`` of ``column`` at ``epoch`` over the seeds, or "" where the spread lacks it."""
+    if spread is None or (column, epoch) not in spread.index:
+        return ""
+    low, high, _ = spread.loc[(column, epoch)]
+    return f"{formatter(low)}–{formatter(high)}"
+
+
+def timeline_block(timeline: pd.DataFrame, spread: pd.DataFrame | None = None) -> str:
+    """The default run's timeline: one column per checkpoint, one row per headline metric present, each value
+    with its lowest–highest over the seeds of ``spread`` in brackets where it has one."""
     ordered = timeline.sort_values("epoch")
     layers = dict.fromkeys(column[3:].rpartition(".")[0] for column in ordered.columns if column.startswith("ei."))
     ei_rows = tuple(
@@ -54,12 +90,64 @@ def timeline_block(timeline: pd.DataFrame) -> str:
         for measure, label in (("ei_parts", "EI_parts"), ("sensitivity", "sensitivity"))
         for layer in layers
     )
+
+    def cell(column: str, epoch: Any, value: Any, formatter: Callable[[Any], str]) -> str:
+        bracket = spread_cell(spread, column, epoch, formatter)
+        return f"{formatter(value)} ({bracket})" if bracket else formatter(value)
+
+    epochs = ordered["epoch"].tolist()
     rows = [
-        [label, *(formatter(value) for value in ordered[column])]
+        [label, *(cell(column, epoch, value, formatter) for epoch, value in zip(epochs, ordered[column], strict=True))]
         for column, label, formatter in TIMELINE_ROWS + ei_rows
         if column in ordered and ordered[column].notna().any()
     ]
     return markdown(["epoch", *(str(int(epoch)) for epoch in ordered["epoch"])], rows)
+
+
+def spread_note(version: str, seeds: list[int]) -> str:
+    """Where the bracketed ranges come from: which seeds of which study run."""
+    return (
+        f"In brackets: the lowest and highest value over seeds {', '.join(map(str, seeds))} of this same setting, "
+        f"measured on this machine by the `{SPREAD_STUDY}` study's `{SPREAD_VARIANT}` variant (run `{version}`, "
+        f"preset `{FINDINGS_PRESET}`); a value another seed or machine gives is read against that range.\n"
+    )
+
+
+TRAINING_ROWS = (
+    ("training.train_accuracy", "model accuracy, train (%)", format_fraction),
+    ("training.test_accuracy", "model accuracy, test (%)", format_fraction),
+)
+
+
+def printed(column: str) -> tuple[str, Callable[[Any], str]]:
+    """A timeline or training column's README label and how its values are printed."""
+    known = {column: (label, formatter) for column, label, formatter in TRAINING_ROWS + TIMELINE_ROWS}
+    if column in known:
+        return known[column]
+    layer, _, measure = column.removeprefix("ei.").rpartition(".")
+    return f"{EI_NAMES.get(measure, measure)} of `{layer}`, bits", lambda value: f"{float(value):.1f}"
+
+
+def other_machines_block(recorded: pd.DataFrame, spread: pd.DataFrame) -> str:
+    """Per machine whose seed-0 default run was recorded (``machine``, ``date``, ``column``, ``epoch``, ``value``
+    as the README prints it): how many of its numbers lie inside this machine's lowest–highest over seeds, as
+    printed, and which do not."""
+    lines = []
+    for (machine, date), numbers in recorded.groupby(["machine", "date"], sort=False):
+        inside, outside = 0, []
+        for row in numbers.itertuples(index=False):
+            if (row.column, row.epoch) not in spread.index:
+                continue
+            label, formatter = printed(row.column)
+            low, high, _ = spread.loc[(row.column, row.epoch)]
+            if float(formatter(low)) <= row.value <= float(formatter(high)):
+                inside += 1
+            else:
+                bounds = f"{formatter(low)}–{formatter(high)}"
+                outside.append(f"{label} at epoch {row.epoch}: {row.value:g} (range {bounds})")
+        verdict = f"; outside: {'; '.join(outside)}" if outside else ""
+        lines.append(f"- {machine}, {date}: {inside} of {inside + len(outside)} numbers inside the range{verdict}.")
+    return "\n".join(lines) + "\n"
 
 
 def movement(values: pd.Series, steady: float, unit: str, digits: int) -> str:
@@ -135,27 +223,48 @@ def _summary(intervention: pd.DataFrame, split: str, mode: str, sets: str, colum
     return match.iloc[0] if len(match) else None
 
 
-def ndg_block(history: pd.DataFrame, statistics: Mapping[str, float], intervention: pd.DataFrame, alpha: float) -> str:
+def ndg_block(
+    history: pd.DataFrame,
+    statistics: Mapping[str, float],
+    intervention: pd.DataFrame,
+    alpha: float,
+    spread: pd.DataFrame | None = None,
+) -> str:
     """The NDG lens's headline numbers of the run: model accuracy, edges and their accuracy, aligned % per value
-    mode beside its random-set baseline, and the mean intervention set."""
+    mode beside its random-set baseline, and the mean intervention set; with ``spread``, a column of each number's
+    lowest–highest over seeds at the last epoch."""
     last = history.iloc[-1]
+    epoch = last["epoch"]
+
+    def over_seeds(*cells: tuple[str, Callable[[Any], str]]) -> str:
+        found = [spread_cell(spread, column, epoch, formatter) for column, formatter in cells]
+        return " / ".join(found) if all(found) else "—"
+
     rows = [
         ["model accuracy train / test (%)", f"{format_fraction(last['train_accuracy'])} / "
-         f"{format_fraction(last['test_accuracy'])}"],
+         f"{format_fraction(last['test_accuracy'])}",
+         over_seeds(("training.train_accuracy", format_fraction), ("training.test_accuracy", format_fraction))],
         [f"edges at α = {format_exact(alpha)}; mean edge accuracy train / test (%)",
          f"{format_exact(statistics['edges'])}; {format_fraction(statistics['mean_train_accuracy'])} / "
-         f"{format_fraction(statistics['mean_test_accuracy'])}"],
+         f"{format_fraction(statistics['mean_test_accuracy'])}",
+         over_seeds(("ndg.edges", format_exact)) + "; test " + over_seeds(("ndg.test_accuracy", format_fraction))],
     ]  # fmt: skip
     for mode, label in MODES.items():
         graph, random = (_summary(intervention, "test", mode, sets, "aligned") for sets in ("graph", "random"))
         if graph is not None:
             rows.append([f"aligned, test — {label} (random-set baseline) (%)", f"{format_percent(graph)} "
-                         f"({format_percent(random)})"])  # fmt: skip
+                         f"({format_percent(random)})",
+                         f"{over_seeds((f'ndg.{mode}.graph.aligned', format_percent))} "
+                         f"({over_seeds((f'ndg.{mode}.random.aligned', format_percent))})"])  # fmt: skip
     size = _summary(intervention, "test", "patch", "graph", "mean_set_size")
     share = _summary(intervention, "test", "patch", "graph", "set_fraction")
     if size is not None:
-        rows.append(["mean intervention set, test (share of the layer)", f"{size:.1f} ({format_fraction(share)} %)"])
-    return markdown(["", "this run"], rows)
+        rows.append(
+            ["mean intervention set, test (share of the layer)", f"{size:.1f} ({format_fraction(share)} %)", "—"]
+        )
+    if spread is None:
+        return markdown(["", "this run"], [row[:2] for row in rows])
+    return markdown(["", "this run", "lowest–highest over seeds"], rows)
 
 
 def table5_block(intervention: pd.DataFrame) -> str:
@@ -369,30 +478,49 @@ def ei_model_block(layers: pd.DataFrame) -> str:
 FINDINGS_PRESET = "full"  # the preset whose answers the README states
 
 
+def newest_full_runs(saved: Mapping[str, pd.DataFrame]) -> dict[str, str]:
+    """Each study's newest version at the full preset. ``saved``: ``study_answers`` by version (those of a quick
+    preset, or saved before verdicts were stored, are passed over)."""
+    found: dict[str, str] = {}
+    for version in sorted(saved, reverse=True):
+        answers = saved[version]
+        if "together" in answers and not answers.empty and answers["preset"].iloc[0] == FINDINGS_PRESET:
+            found.setdefault(answers["study"].iloc[0], version)
+    return found
+
+
 def study_blocks(saved: Mapping[str, pd.DataFrame]) -> dict[str, str]:
     """``study-<name>`` per study with a run at the full preset: the newest such run's answers, one bullet each, and
     what the lenses say together. ``saved``: ``study_answers`` by version."""
     found: dict[str, str] = {}
-    for version in sorted(saved, reverse=True):
+    for study, version in newest_full_runs(saved).items():
         answers = saved[version]
-        if "together" not in answers or answers.empty or answers["preset"].iloc[0] != FINDINGS_PRESET:
-            continue  # a quick preset's, or one saved before verdicts were stored
-        name = f"study-{answers['study'].iloc[0]}"
-        if name not in found:
-            bullets = "\n".join(f"- {sentence}" for sentence in answers["answer"])
-            found[name] = (
-                f"Run `{version}`, preset `{FINDINGS_PRESET}`:\n\n{bullets}\n\n{answers['together'].iloc[0]}\n"
-            )
+        bullets = "\n".join(f"- {sentence}" for sentence in answers["answer"])
+        found[f"study-{study}"] = (
+            f"Run `{version}`, preset `{FINDINGS_PRESET}`:\n\n{bullets}\n\n{answers['together'].iloc[0]}\n"
+        )
     return found
 
 
-def blocks(load: Loader) -> dict[str, str]:
-    """Every generated README block, from the catalog entries ``load`` returns (absent entries: no block)."""
+def blocks(load: Loader, recorded: pd.DataFrame | None = None) -> dict[str, str]:
+    """Every generated README block, from the catalog entries ``load`` returns (absent entries: no block); the
+    default run's numbers get their spread over seeds from the newest full run of the ``dropout`` study, and
+    ``recorded`` (other machines' seed-0 numbers) is read against that spread."""
     from kedro.io import DatasetError
 
     from ndg_pipeline.ndg.graph import graph_statistics
 
     found: dict[str, str] = {}
+    answers = load(f"{EVERY_VERSION}study_answers")
+    spread = None
+    full = newest_full_runs(answers)
+    if SPREAD_STUDY in full:
+        runs = load(f"{EVERY_VERSION}study_runs")[full[SPREAD_STUDY]]
+        spread = seed_spread(runs, SPREAD_VARIANT)
+        seeds = sorted(int(seed) for seed in runs.loc[runs["variant"] == SPREAD_VARIANT, "seed"].unique())
+        found["seed-spread"] = spread_note(full[SPREAD_STUDY], seeds)
+        if recorded is not None:
+            found["other-machines"] = other_machines_block(recorded, spread)
     try:
         intervention = load("intervention_summary")
         statistics = graph_statistics(load("dependency_graph"))
@@ -400,7 +528,7 @@ def blocks(load: Loader) -> dict[str, str]:
     except DatasetError as error:  # an entry without a saved version: say which, write no NDG block
         print(f"no NDG numbers: {error}", file=sys.stderr)
     else:
-        found["ndg-numbers"] = ndg_block(history, statistics, intervention, float(load("run:mine.alpha")))
+        found["ndg-numbers"] = ndg_block(history, statistics, intervention, float(load("run:mine.alpha")), spread)
         found["ndg-table5"] = table5_block(intervention)
     try:
         metrics = load("interaction_metrics_table")
@@ -424,11 +552,11 @@ def blocks(load: Loader) -> dict[str, str]:
     except DatasetError as error:
         print(f"no timeline numbers: {error}", file=sys.stderr)
     else:
-        found["timeline"] = timeline_block(timeline)
+        found["timeline"] = timeline_block(timeline, spread)
         found["timeline-findings"] = timeline_findings(
             timeline, load("concept_neurons"), format_exact(float(load("run:mine.alpha")))
         )
-    found |= study_blocks(load(f"{EVERY_VERSION}study_answers"))
+    found |= study_blocks(answers)
     return found
 
 
@@ -492,6 +620,7 @@ def catalog_loader(project: Path, version: str | None, setting: str = "") -> Loa
 
 
 RUN_PARAMETER = "run:"
+OTHER_MACHINES = Path("docs/other_machines.csv")  # seed-0 numbers of the default run recorded on other machines
 EVERY_VERSION = "every:"  # every saved version of an entry, by version
 
 
@@ -526,7 +655,9 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     readme = arguments.project / "README.md"
     text = readme.read_text(encoding="utf-8")
-    updated = fill(text, blocks(catalog_loader(arguments.project, arguments.version, arguments.params)))
+    recorded = arguments.project / OTHER_MACHINES
+    loader = catalog_loader(arguments.project, arguments.version, arguments.params)
+    updated = fill(text, blocks(loader, pd.read_csv(recorded) if recorded.exists() else None))
     if arguments.check:
         print("README.md matches the run's outputs" if updated == text else "README.md differs from the run's outputs")
         return 0 if updated == text else 1
