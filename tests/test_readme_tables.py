@@ -228,41 +228,24 @@ def _study_runs() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def test_each_timeline_value_gets_the_default_variants_lowest_and_highest_over_seeds_in_brackets() -> None:
-    from ndg_pipeline.reporting.readme import seed_spread
+def test_the_spread_table_gives_each_timeline_number_its_lowest_and_highest_over_the_default_variants_seeds() -> None:
+    from ndg_pipeline.reporting.readme import seed_spread, seed_spread_block
 
-    timeline = pd.DataFrame(
-        {
-            "epoch": [1, 20],
-            "ndg.edges": [401, 421],
-            "ndg.patch.graph.aligned": [81.0, 88.0],
-            "ndg.patch.random.aligned": [4.0, 4.5],
-            "ei.decoder.0.ei_parts": [61.0, 62.0],
-        }
+    block = seed_spread_block(seed_spread(_study_runs(), "dropout"), "2026-12-07T00.00.00.000Z", [0, 1, 2])
+    lines = block.splitlines()
+    assert lines[0] == (
+        "Lowest–highest over seeds 0, 1, 2 of this same setting: the `dropout` study's `dropout` variant, run "
+        "`2026-12-07T00.00.00.000Z`, preset `full`."
     )
-    block = timeline_block(timeline, seed_spread(_study_runs(), "dropout")).splitlines()
-    assert block[2] == "| NDG edges | 401 (401–431) | 421 (420–450) |"
-    assert block[3] == "| aligned, test, patch values (%) | 81.00 (80.00–90.50) | 88.00 (80.00–90.50) |"
-    assert block[4] == "| the same, random-set baseline (%) | 4.00 (3.00–5.50) | 4.50 (3.00–5.50) |"
-    assert block[5] == "| EI_parts of `decoder.0`, bits | 61.0 (60.0–62.5) | 62.0 (60.0–62.5) |"  # seed 2 unconverged
-    assert timeline_block(timeline).splitlines()[2] == "| NDG edges | 401 | 421 |"
-
-
-def test_the_ndg_numbers_get_a_column_of_their_spread_at_the_last_epoch() -> None:
-    from ndg_pipeline.reporting.readme import ndg_block, seed_spread
-
-    history = pd.DataFrame({"epoch": [1, 20], "train_accuracy": [0.9, 0.99], "test_accuracy": [0.9, 0.974]})
-    statistics = {"edges": 421, "mean_train_accuracy": 0.999, "mean_test_accuracy": 0.995}
-    intervention = pd.DataFrame(
-        [("test", "patch", "graph", 88.0, 21.0, 0.65), ("test", "patch", "random", 4.5, 21.0, 0.65)],
-        columns=["split", "mode", "sets", "aligned", "mean_set_size", "set_fraction"],
-    )
-    lines = ndg_block(history, statistics, intervention, 100.0, seed_spread(_study_runs(), "dropout")).splitlines()
-    assert lines[0] == "|  | this run | lowest–highest over seeds |"
-    assert lines[2] == "| model accuracy train / test (%) | 99.00 / 97.40 | — |"  # no train accuracy measured
-    assert lines[3].endswith("| 421; 99.90 / 99.50 | 420–450; test — |")
-    assert lines[4].endswith("| 88.00 (4.50) | 80.00–90.50 (3.00–5.50) |")
-    assert ndg_block(history, statistics, intervention, 100.0).splitlines()[0] == "|  | this run |"
+    assert lines[2:] == [
+        "| epoch | 1 | 20 |",
+        "|---|---|---|",
+        "| model accuracy, test (%) | 97.00–98.00 | 97.00–98.00 |",
+        "| NDG edges | 401–431 | 420–450 |",  # the no_dropout variant's values stay out
+        "| aligned, test, patch values (%) | 80.00–90.50 | 80.00–90.50 |",
+        "| the same, random-set baseline (%) | 3.00–5.50 | 3.00–5.50 |",  # the aligned share's null
+        "| EI_parts of `decoder.0`, bits | 60.0–62.5 | 60.0–62.5 |",  # seed 2 did not converge
+    ]
 
 
 def test_another_machines_numbers_are_read_against_the_spread_as_printed() -> None:

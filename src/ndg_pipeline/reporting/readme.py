@@ -72,17 +72,16 @@ def seed_spread(runs: pd.DataFrame, variant: str) -> pd.DataFrame:
     return rows.groupby(["column", "epoch"])["value"].agg(low="min", high="max", seeds="count")
 
 
-def spread_cell(spread: pd.DataFrame | None, column: str, epoch: Any, formatter: Callable[[Any], str]) -> str:
+def spread_cell(spread: pd.DataFrame, column: str, epoch: Any, formatter: Callable[[Any], str]) -> str:
     """``low–high`` of ``column`` at ``epoch`` over the seeds, or "" where the spread lacks it."""
-    if spread is None or (column, epoch) not in spread.index:
+    if (column, epoch) not in spread.index:
         return ""
     low, high, _ = spread.loc[(column, epoch)]
     return f"{formatter(low)}–{formatter(high)}"
 
 
-def timeline_block(timeline: pd.DataFrame, spread: pd.DataFrame | None = None) -> str:
-    """The default run's timeline: one column per checkpoint, one row per headline metric present, each value
-    with its lowest–highest over the seeds of ``spread`` in brackets where it has one."""
+def timeline_block(timeline: pd.DataFrame) -> str:
+    """The default run's timeline: one column per checkpoint, one row per headline metric present."""
     ordered = timeline.sort_values("epoch")
     layers = dict.fromkeys(column[3:].rpartition(".")[0] for column in ordered.columns if column.startswith("ei."))
     ei_rows = tuple(
@@ -90,42 +89,51 @@ def timeline_block(timeline: pd.DataFrame, spread: pd.DataFrame | None = None) -
         for measure, label in (("ei_parts", "EI_parts"), ("sensitivity", "sensitivity"))
         for layer in layers
     )
-
-    def cell(column: str, epoch: Any, value: Any, formatter: Callable[[Any], str]) -> str:
-        bracket = spread_cell(spread, column, epoch, formatter)
-        return f"{formatter(value)} ({bracket})" if bracket else formatter(value)
-
-    epochs = ordered["epoch"].tolist()
     rows = [
-        [label, *(cell(column, epoch, value, formatter) for epoch, value in zip(epochs, ordered[column], strict=True))]
+        [label, *(formatter(value) for value in ordered[column])]
         for column, label, formatter in TIMELINE_ROWS + ei_rows
         if column in ordered and ordered[column].notna().any()
     ]
     return markdown(["epoch", *(str(int(epoch)) for epoch in ordered["epoch"])], rows)
 
 
-def spread_note(version: str, seeds: list[int]) -> str:
-    """Where the bracketed ranges come from: which seeds of which study run."""
-    return (
-        f"In brackets: the lowest and highest value over seeds {', '.join(map(str, seeds))} of this same setting, "
-        f"measured on this machine by the `{SPREAD_STUDY}` study's `{SPREAD_VARIANT}` variant (run `{version}`, "
-        f"preset `{FINDINGS_PRESET}`); a value another seed or machine gives is read against that range.\n"
-    )
-
-
 TRAINING_ROWS = (
     ("training.train_accuracy", "model accuracy, train (%)", format_fraction),
     ("training.test_accuracy", "model accuracy, test (%)", format_fraction),
+)
+REFERENCE_ROWS = (
+    ("ndg.reference.graph.aligned", "aligned, test, reference values (%)", format_percent),
+    ("ndg.reference.random.aligned", "the same, random-set baseline (%)", format_percent),
 )
 
 
 def printed(column: str) -> tuple[str, Callable[[Any], str]]:
     """A timeline or training column's README label and how its values are printed."""
-    known = {column: (label, formatter) for column, label, formatter in TRAINING_ROWS + TIMELINE_ROWS}
+    rows = TRAINING_ROWS + TIMELINE_ROWS + REFERENCE_ROWS
+    known = {column: (label, formatter) for column, label, formatter in rows}
     if column in known:
         return known[column]
     layer, _, measure = column.removeprefix("ei.").rpartition(".")
     return f"{EI_NAMES.get(measure, measure)} of `{layer}`, bits", lambda value: f"{float(value):.1f}"
+
+
+def seed_spread_block(spread: pd.DataFrame, version: str, seeds: list[int]) -> str:
+    """Each number of the timeline table (and the model's accuracy) as its lowest–highest over seeds, laid out as
+    that table, with the seeds and the study run it comes from."""
+    epochs = sorted({int(epoch) for _, epoch in spread.index if epoch > 0})  # epoch 0, untrained, is not a row's
+    measured = spread.index.get_level_values("column")
+    layers = sorted({column for column in measured if column.startswith("ei.")}, key=lambda c: c.rpartition(".")[::-1])
+    named = [column for column, _, _ in TRAINING_ROWS + TIMELINE_ROWS + REFERENCE_ROWS]
+    rows = [
+        [printed(column)[0], *(spread_cell(spread, column, epoch, printed(column)[1]) or "—" for epoch in epochs)]
+        for column in named + layers
+        if column in measured
+    ]
+    note = (
+        f"Lowest–highest over seeds {', '.join(map(str, seeds))} of this same setting: the `{SPREAD_STUDY}` study's "
+        f"`{SPREAD_VARIANT}` variant, run `{version}`, preset `{FINDINGS_PRESET}`.\n\n"
+    )
+    return note + markdown(["epoch", *map(str, epochs)], rows)
 
 
 def other_machines_block(recorded: pd.DataFrame, spread: pd.DataFrame) -> str:
@@ -223,48 +231,27 @@ def _summary(intervention: pd.DataFrame, split: str, mode: str, sets: str, colum
     return match.iloc[0] if len(match) else None
 
 
-def ndg_block(
-    history: pd.DataFrame,
-    statistics: Mapping[str, float],
-    intervention: pd.DataFrame,
-    alpha: float,
-    spread: pd.DataFrame | None = None,
-) -> str:
+def ndg_block(history: pd.DataFrame, statistics: Mapping[str, float], intervention: pd.DataFrame, alpha: float) -> str:
     """The NDG lens's headline numbers of the run: model accuracy, edges and their accuracy, aligned % per value
-    mode beside its random-set baseline, and the mean intervention set; with ``spread``, a column of each number's
-    lowest–highest over seeds at the last epoch."""
+    mode beside its random-set baseline, and the mean intervention set."""
     last = history.iloc[-1]
-    epoch = last["epoch"]
-
-    def over_seeds(*cells: tuple[str, Callable[[Any], str]]) -> str:
-        found = [spread_cell(spread, column, epoch, formatter) for column, formatter in cells]
-        return " / ".join(found) if all(found) else "—"
-
     rows = [
         ["model accuracy train / test (%)", f"{format_fraction(last['train_accuracy'])} / "
-         f"{format_fraction(last['test_accuracy'])}",
-         over_seeds(("training.train_accuracy", format_fraction), ("training.test_accuracy", format_fraction))],
+         f"{format_fraction(last['test_accuracy'])}"],
         [f"edges at α = {format_exact(alpha)}; mean edge accuracy train / test (%)",
          f"{format_exact(statistics['edges'])}; {format_fraction(statistics['mean_train_accuracy'])} / "
-         f"{format_fraction(statistics['mean_test_accuracy'])}",
-         over_seeds(("ndg.edges", format_exact)) + "; test " + over_seeds(("ndg.test_accuracy", format_fraction))],
+         f"{format_fraction(statistics['mean_test_accuracy'])}"],
     ]  # fmt: skip
     for mode, label in MODES.items():
         graph, random = (_summary(intervention, "test", mode, sets, "aligned") for sets in ("graph", "random"))
         if graph is not None:
             rows.append([f"aligned, test — {label} (random-set baseline) (%)", f"{format_percent(graph)} "
-                         f"({format_percent(random)})",
-                         f"{over_seeds((f'ndg.{mode}.graph.aligned', format_percent))} "
-                         f"({over_seeds((f'ndg.{mode}.random.aligned', format_percent))})"])  # fmt: skip
+                         f"({format_percent(random)})"])  # fmt: skip
     size = _summary(intervention, "test", "patch", "graph", "mean_set_size")
     share = _summary(intervention, "test", "patch", "graph", "set_fraction")
     if size is not None:
-        rows.append(
-            ["mean intervention set, test (share of the layer)", f"{size:.1f} ({format_fraction(share)} %)", "—"]
-        )
-    if spread is None:
-        return markdown(["", "this run"], [row[:2] for row in rows])
-    return markdown(["", "this run", "lowest–highest over seeds"], rows)
+        rows.append(["mean intervention set, test (share of the layer)", f"{size:.1f} ({format_fraction(share)} %)"])
+    return markdown(["", "this run"], rows)
 
 
 def table5_block(intervention: pd.DataFrame) -> str:
@@ -504,21 +491,20 @@ def study_blocks(saved: Mapping[str, pd.DataFrame]) -> dict[str, str]:
 
 def blocks(load: Loader, recorded: pd.DataFrame | None = None) -> dict[str, str]:
     """Every generated README block, from the catalog entries ``load`` returns (absent entries: no block); the
-    default run's numbers get their spread over seeds from the newest full run of the ``dropout`` study, and
-    ``recorded`` (other machines' seed-0 numbers) is read against that spread."""
+    default run's numbers get their spread over seeds from the newest full run of the ``dropout`` study, against
+    which ``recorded`` (other machines' seed-0 numbers) is read."""
     from kedro.io import DatasetError
 
     from ndg_pipeline.ndg.graph import graph_statistics
 
     found: dict[str, str] = {}
     answers = load(f"{EVERY_VERSION}study_answers")
-    spread = None
     full = newest_full_runs(answers)
     if SPREAD_STUDY in full:
         runs = load(f"{EVERY_VERSION}study_runs")[full[SPREAD_STUDY]]
         spread = seed_spread(runs, SPREAD_VARIANT)
         seeds = sorted(int(seed) for seed in runs.loc[runs["variant"] == SPREAD_VARIANT, "seed"].unique())
-        found["seed-spread"] = spread_note(full[SPREAD_STUDY], seeds)
+        found["seed-spread"] = seed_spread_block(spread, full[SPREAD_STUDY], seeds)
         if recorded is not None:
             found["other-machines"] = other_machines_block(recorded, spread)
     try:
@@ -528,7 +514,7 @@ def blocks(load: Loader, recorded: pd.DataFrame | None = None) -> dict[str, str]
     except DatasetError as error:  # an entry without a saved version: say which, write no NDG block
         print(f"no NDG numbers: {error}", file=sys.stderr)
     else:
-        found["ndg-numbers"] = ndg_block(history, statistics, intervention, float(load("run:mine.alpha")), spread)
+        found["ndg-numbers"] = ndg_block(history, statistics, intervention, float(load("run:mine.alpha")))
         found["ndg-table5"] = table5_block(intervention)
     try:
         metrics = load("interaction_metrics_table")
@@ -552,7 +538,7 @@ def blocks(load: Loader, recorded: pd.DataFrame | None = None) -> dict[str, str]
     except DatasetError as error:
         print(f"no timeline numbers: {error}", file=sys.stderr)
     else:
-        found["timeline"] = timeline_block(timeline, spread)
+        found["timeline"] = timeline_block(timeline)
         found["timeline-findings"] = timeline_findings(
             timeline, load("concept_neurons"), format_exact(float(load("run:mine.alpha")))
         )
