@@ -1085,6 +1085,8 @@ def test_nulls_keep_each_inputs_strengths_and_intervals_resample_inputs():
         interval_over_inputs(rho_of, groups, level=1.0)
     with pytest.raises(ValueError, match="level"):
         interval_over_inputs(rho_of, groups, level=0.0)
+    with pytest.raises(ValueError, match="low < high"):  # an empty range: no interval can be clipped into it
+        interval_over_inputs(rho_of, groups, bounds=(0.5, 0.5))
 
 
 def test_jackknife_halves_keep_the_larger_half_of_every_group_and_one_deleted_input_counts():
