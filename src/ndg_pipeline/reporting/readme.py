@@ -61,7 +61,7 @@ def timeline_column(lens: str, metric: str) -> str:
 
 
 def seed_spread(runs: pd.DataFrame, variant: str) -> pd.DataFrame:
-    """Lowest and highest value and the seeds measured, per timeline column and epoch, over ``variant``'s cells of
+    """Lowest and highest value per timeline column and epoch, over ``variant``'s cells of
     a study's ``study_runs`` (converged values; the aligned share's random-set baseline is its null)."""
     cells = runs[(runs["variant"] == variant) & runs["converged"]]
     columns = [timeline_column(lens, metric) for lens, metric in zip(cells["lens"], cells["metric"], strict=True)]
@@ -69,14 +69,14 @@ def seed_spread(runs: pd.DataFrame, variant: str) -> pd.DataFrame:
     baselines = measured[measured["column"].str.endswith(".graph.aligned")]
     baselines = baselines.assign(column=baselines["column"].str.replace(".graph.", ".random.", regex=False))
     rows = pd.concat([measured, baselines.assign(value=baselines["null"])], ignore_index=True)
-    return rows.groupby(["column", "epoch"])["value"].agg(low="min", high="max", seeds="count")
+    return rows.groupby(["column", "epoch"])["value"].agg(low="min", high="max")
 
 
 def spread_cell(spread: pd.DataFrame, column: str, epoch: Any, formatter: Callable[[Any], str]) -> str:
     """``low–high`` of ``column`` at ``epoch`` over the seeds, or "" where the spread lacks it."""
     if (column, epoch) not in spread.index:
         return ""
-    low, high, _ = spread.loc[(column, epoch)]
+    low, high = spread.loc[(column, epoch)]
     return f"{formatter(low)}–{formatter(high)}"
 
 
@@ -84,11 +84,8 @@ def timeline_block(timeline: pd.DataFrame) -> str:
     """The default run's timeline: one column per checkpoint, one row per headline metric present."""
     ordered = timeline.sort_values("epoch")
     layers = dict.fromkeys(column[3:].rpartition(".")[0] for column in ordered.columns if column.startswith("ei."))
-    ei_rows = tuple(
-        (f"ei.{layer}.{measure}", f"{label} of `{layer}`, bits", lambda value: f"{float(value):.1f}")
-        for measure, label in (("ei_parts", "EI_parts"), ("sensitivity", "sensitivity"))
-        for layer in layers
-    )
+    ei_columns = [f"ei.{layer}.{measure}" for measure in EI_NAMES for layer in layers]
+    ei_rows = tuple((column, *printed(column)) for column in ei_columns)
     rows = [
         [label, *(formatter(value) for value in ordered[column])]
         for column, label, formatter in TIMELINE_ROWS + ei_rows
@@ -107,12 +104,13 @@ REFERENCE_ROWS = (
 )
 
 
+PRINTED = {column: (label, formatter) for column, label, formatter in TRAINING_ROWS + TIMELINE_ROWS + REFERENCE_ROWS}
+
+
 def printed(column: str) -> tuple[str, Callable[[Any], str]]:
     """A timeline or training column's README label and how its values are printed."""
-    rows = TRAINING_ROWS + TIMELINE_ROWS + REFERENCE_ROWS
-    known = {column: (label, formatter) for column, label, formatter in rows}
-    if column in known:
-        return known[column]
+    if column in PRINTED:
+        return PRINTED[column]
     layer, _, measure = column.removeprefix("ei.").rpartition(".")
     return f"{EI_NAMES.get(measure, measure)} of `{layer}`, bits", lambda value: f"{float(value):.1f}"
 
@@ -123,10 +121,9 @@ def seed_spread_block(spread: pd.DataFrame, version: str, seeds: list[int]) -> s
     epochs = sorted({int(epoch) for _, epoch in spread.index if epoch > 0})  # epoch 0, untrained, is not a row's
     measured = spread.index.get_level_values("column")
     layers = sorted({column for column in measured if column.startswith("ei.")}, key=lambda c: c.rpartition(".")[::-1])
-    named = [column for column, _, _ in TRAINING_ROWS + TIMELINE_ROWS + REFERENCE_ROWS]
     rows = [
         [printed(column)[0], *(spread_cell(spread, column, epoch, printed(column)[1]) or "—" for epoch in epochs)]
-        for column in named + layers
+        for column in [*PRINTED, *layers]
         if column in measured
     ]
     note = (
@@ -147,7 +144,7 @@ def other_machines_block(recorded: pd.DataFrame, spread: pd.DataFrame) -> str:
             if (row.column, row.epoch) not in spread.index:
                 continue
             label, formatter = printed(row.column)
-            low, high, _ = spread.loc[(row.column, row.epoch)]
+            low, high = spread.loc[(row.column, row.epoch)]
             if float(formatter(low)) <= row.value <= float(formatter(high)):
                 inside += 1
             else:
