@@ -11,7 +11,9 @@ times, the ratios and the largest difference of the reference mode to deep-ei. E
 warm-up call first (ours loads its compiled numba kernels from the cache on the first call, about 2 s). Without
 the side venv it says so and times ours only.
 Part 2 times one 10^7-sample measurement of an Iris layer (the paper's count). Part 3 times EI_parts of a 784 × 100
-sigmoid layer at 64 bins and prints the peak resident memory.
+sigmoid layer at 64 bins and prints the peak resident memory. Part 4 times the pair counts of a 128 × 128 layer (the
+CNN's ``decoder.3``) at 8 bins with the count table of each chunk of input neurons at 32 MB and at
+``estimators.TABLE_CELLS``, side by side, and checks that both give the same matrix.
 """
 
 from __future__ import annotations
@@ -106,6 +108,31 @@ def largest_layer(n_in: int, n_out: int, bins: int, samples: int) -> None:
           f"peak RSS {peak:.0f} MB")  # fmt: skip
 
 
+def table_size(samples: int, sizes: tuple[int, ...] = (1 << 22,)) -> None:
+    """Pair counts of a 128 × 128 layer at 8 bins with each chunk's count table at each size and at the default."""
+    import torch
+
+    from ndg_pipeline.effective_information import estimators
+
+    generator = torch.Generator().manual_seed(0)
+    bx, by = (torch.randint(0, 8, (samples, 128), generator=generator) for _ in range(2))
+    default = estimators.TABLE_CELLS
+    times, results = {}, []
+    for cells in (*sizes, default):
+        estimators.TABLE_CELLS = cells
+        estimators.pairwise_mutual_information(bx[:1000], by[:1000], 8, 8)
+        start = time.perf_counter()
+        results.append(estimators.pairwise_mutual_information(bx, by, 8, 8))
+        times[cells] = time.perf_counter() - start
+    estimators.TABLE_CELLS = default
+    same = all(torch.equal(result, results[0]) for result in results)
+    shown = ", ".join(f"{cells * 8 / 2**20:g} MB tables {seconds:.1f} s" for cells, seconds in times.items())
+    print(
+        f"pair counts 128×128, 8 bins, {samples} samples: {shown} (default {default * 8 / 2**20:g} MB; "
+        f"{times[sizes[0]] / times[default]:.1f}× faster than {sizes[0] * 8 / 2**20:g} MB; same matrix: {same})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=1_000_000)
@@ -113,6 +140,7 @@ def main() -> None:
     parser.add_argument("--deep-ei", default="/work/deepei-venv/bin/python", help="python of deep-ei's side venv")
     parser.add_argument("--paper-samples", type=int, default=10_000_000)
     parser.add_argument("--large-samples", type=int, default=20_000)
+    parser.add_argument("--table-samples", type=int, default=500_000)
     args = parser.parse_args()
     counts = (args.samples, args.sensitivity_samples)
     reference = _run(sys.executable, *counts, "reference")
@@ -130,6 +158,7 @@ def main() -> None:
               f"difference {difference:.2e} bits), fast mode {_ratios(theirs, fast)} faster")  # fmt: skip
     paper_count(args.paper_samples)
     largest_layer(784, 100, 64, args.large_samples)
+    table_size(args.table_samples)
 
 
 if __name__ == "__main__":
