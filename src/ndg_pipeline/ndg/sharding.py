@@ -16,7 +16,7 @@ import operator
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +26,7 @@ import pandas as pd
 import torch
 from torch import nn
 from torch.utils.data import Subset
+from tqdm.auto import tqdm
 
 from ndg_pipeline.data.splits import Split, capped
 from ndg_pipeline.ndg.binarize import binarize
@@ -71,12 +72,17 @@ def shard_seed(seed: int, shard: Shard) -> Seed:
     return seed if shard.index == 0 else [seed, shard.index]
 
 
+def progress(tasks: Iterable[Any], name: str, total: int) -> Iterable[Any]:
+    """``tasks`` (``total`` of them) with a progress bar named ``name`` when there are two or more."""
+    return tqdm(tasks, desc=name, total=total, unit="task", leave=False, disable=total < 2)
+
+
 class Executor:
     """Maps a function over shards in this process, in shard order, and sums results with the same tree."""
 
     def map(self, function: Callable[..., Any], shards: Sequence[Shard], name: str, **shared: Any) -> list[Any]:
         """``function(shard, **shared)`` for every shard, results in shard order."""
-        return [function(shard, **shared) for shard in shards]
+        return [function(shard, **shared) for shard in progress(shards, name, len(shards))]
 
     def total(self, function: Callable[..., PairCounts], shards: Sequence[Shard], name: str, **shared: Any):
         """The exact sum of ``function(shard, **shared)`` over shards, added pairwise as a tree."""
@@ -118,7 +124,12 @@ class DaskExecutor(Executor):
         return self.client.map(function, shards, key=keys, retries=self.retries, **futures)
 
     def map(self, function: Callable[..., Any], shards: Sequence[Shard], name: str, **shared: Any) -> list[Any]:
-        return self.client.gather(self._futures(function, shards, name, shared))
+        from distributed import as_completed
+
+        futures = self._futures(function, shards, name, shared)
+        for _ in progress(as_completed(futures), name, len(futures)):
+            pass
+        return self.client.gather(futures)
 
     def total(self, function: Callable[..., PairCounts], shards: Sequence[Shard], name: str, **shared: Any):
         futures = self._futures(function, shards, name, shared)
