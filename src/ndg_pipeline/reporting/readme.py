@@ -498,7 +498,7 @@ def blocks(load: Loader, recorded: pd.DataFrame | None = None) -> dict[str, str]
     answers = load(f"{EVERY_VERSION}study_answers")
     full = newest_full_runs(answers)
     if SPREAD_STUDY in full:
-        runs = load(f"{EVERY_VERSION}study_runs")[full[SPREAD_STUDY]]
+        runs = load(f"study_runs{AT_VERSION}{full[SPREAD_STUDY]}")
         spread = seed_spread(runs, SPREAD_VARIANT)
         seeds = sorted(int(seed) for seed in runs.loc[runs["variant"] == SPREAD_VARIANT, "seed"].unique())
         found["seed-spread"] = seed_spread_block(spread, full[SPREAD_STUDY], seeds)
@@ -589,6 +589,9 @@ def catalog_loader(project: Path, version: str | None, setting: str = "") -> Loa
             entry = name.removeprefix(EVERY_VERSION)
             folder = project / entries[entry]["filepath"]
             return {saved: catalog.load(entry, version=saved) for saved in versions(folder)}
+        if AT_VERSION in name:
+            entry, saved = name.split(AT_VERSION)
+            return catalog.load(entry, version=saved)
         if name.startswith(RUN_PARAMETER):
             if not version:
                 newest("intervention_summary")
@@ -605,6 +608,7 @@ def catalog_loader(project: Path, version: str | None, setting: str = "") -> Loa
 RUN_PARAMETER = "run:"
 OTHER_MACHINES = Path("docs/other_machines.csv")  # seed-0 numbers of the default run recorded on other machines
 EVERY_VERSION = "every:"  # every saved version of an entry, by version
+AT_VERSION = "@"  # <entry>@<version>: that saved version of the entry
 
 
 def run_parameter(project: Path, version: str, name: str) -> str:
