@@ -1,5 +1,6 @@
 """A study's figure per lens: each metric over the epochs, one colour per variant, every seed a thin line, the mean
-over seeds bold, and the mean of the metric's null dashed grey. Unconverged values are not drawn."""
+over seeds bold, and the mean of the metric's null dashed grey. Unconverged values are not drawn; a panel whose y
+axis leaves out 0 says so in its title."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import io
 import math
 
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -21,6 +23,14 @@ def drawn_metrics(runs: pd.DataFrame, lens: str) -> tuple[list[str], list[str]]:
     values = mine[mine["converged"]].groupby("metric")["value"].count()
     every = sorted(mine["metric"].unique())
     return [m for m in every if values.get(m, 0) > 0], [m for m in every if values.get(m, 0) == 0]
+
+
+def panel_title(metric: str, axis: Axes) -> str:
+    """``metric``, labelled as zoomed when the panel's y axis leaves out 0 (a small change would look large)."""
+    low, high = axis.get_ylim()
+    if low > 0 or high < 0:
+        return f"{metric} (zoomed: y from {low:.4g} to {high:.4g})"
+    return metric
 
 
 def lens_figure(runs: pd.DataFrame, lens: str) -> str:
@@ -42,7 +52,7 @@ def lens_figure(runs: pd.DataFrame, lens: str) -> str:
             mean = mine.groupby("epoch")[["value", "null"]].mean()
             axis.plot(mean.index, mean["value"], color=colour, linewidth=2.2, marker="o", label=variant)
             axis.plot(mean.index, mean["null"], color=colour, linewidth=1, linestyle="--", alpha=0.6)
-        axis.set_title(metric, fontsize=10)
+        axis.set_title(panel_title(metric, axis), fontsize=10)
         axis.set_xlabel("epoch")
         axis.grid(alpha=0.3)
     for axis in axes[len(metrics) :]:
