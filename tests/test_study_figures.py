@@ -15,7 +15,7 @@ def test_a_panel_whose_axis_leaves_out_zero_is_labelled_zoomed() -> None:
     assert panel_title("edge_test_accuracy", axis) == f"edge_test_accuracy (zoomed: y from {low:.4g} to {high:.4g})"
 
 
-def test_a_panel_from_zero_or_across_it_keeps_its_plain_title() -> None:
+def test_only_a_panel_whose_axis_holds_zero_keeps_its_plain_title() -> None:
     from_zero, across, below = (Figure().subplots() for _ in range(3))
     from_zero.plot([1, 20], [0, 462])
     across.plot([1, 20], [-3, 4])

@@ -20,8 +20,8 @@ from ndg_pipeline.effective_information.binning import DROPPED
 
 TABLE_CELLS = 1 << 17
 """Cells of the count table of one chunk of input neurons (128 K int64 = 1 MB, within a core's second-level cache).
-Each chunk is one more pass over the samples, but the increments stay in cache: on the CNN's 128 × 128 layer,
-2·10⁵ samples at 8 bins, this is 3.6 times faster than 32 MB tables (benchmarks/effective_information.py)."""
+Each chunk is one more pass over the samples, but the increments stay in cache, which on the CNN's 128 × 128 layer
+is several times faster than 32 MB tables (benchmarks/effective_information.py, part 4, prints the ratio)."""
 
 BINCOUNT_IDS = 1 << 24
 """Distinct ids up to which id counts come from ``bincount`` (a 128 MB table at most) rather than a sort."""
