@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import io
-
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from ndg_pipeline.reporting.canvas import figure_uri
 
 ACCURACY_CLIP = 1e-6  # accuracies are clipped into [1e-6, 1 − 1e-6] before the logit, so 0% and 100% stay finite
 SPLIT_STYLES = {"train": ("tab:blue", "o"), "test": ("tab:orange", "s")}
@@ -21,13 +20,6 @@ def _figure(height: float) -> tuple[Figure, tuple[Axes, Axes]]:
     FigureCanvasAgg(figure)
     left, right = figure.subplots(1, 2, sharex=True)
     return figure, (left, right)
-
-
-def _data_uri(figure: Figure) -> str:
-    """Encode a figure as a PNG data URI."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def logit(accuracy: pd.Series) -> pd.Series:
@@ -51,6 +43,7 @@ def alpha_sweep_figure(sweep: pd.DataFrame, run_alpha: float | None = None) -> s
     edges_axis.plot(sweep["alpha"], sweep["edges"], color="black", marker="o", label="edges")
     accuracy_axis.set_ylabel("logit(mean edge accuracy)")
     edges_axis.set_ylabel("number of edges")
+    accuracy_axis.set_ylim(bottom=min(0.0, accuracy_axis.get_ylim()[0]))  # logit 0 (= 50 %) in view: not zoomed
     for axis in (accuracy_axis, edges_axis):
         if run_alpha is not None:
             axis.axvline(run_alpha, color="grey", linestyle="--", linewidth=1, label=f"this run: α = {run_alpha:g}")
@@ -58,7 +51,7 @@ def alpha_sweep_figure(sweep: pd.DataFrame, run_alpha: float | None = None) -> s
         axis.set_xlabel("α (log scale)")
         axis.grid(True, alpha=0.3)
         axis.legend()
-    return _data_uri(figure)
+    return figure_uri(figure)
 
 
 def training_figure(history: pd.DataFrame) -> str:
@@ -78,7 +71,7 @@ def training_figure(history: pd.DataFrame) -> str:
         axis.set_xlabel("epoch")
         axis.grid(True, alpha=0.3)
         axis.xaxis.get_major_locator().set_params(integer=True)
-    return _data_uri(figure)
+    return figure_uri(figure)
 
 
 OUTCOME_COLORS = {"aligned": "tab:green", "unchanged": "lightgrey", "unaligned": "tab:red"}
@@ -110,4 +103,4 @@ def per_class_figure(per_class: pd.DataFrame, class_labels: dict[int, str], spli
     axes[0].set_ylabel("target class")
     axes[0].invert_yaxis()  # class 0 on top (the axes share y: inverting one inverts all)
     figure.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=9)
-    return _data_uri(figure)
+    return figure_uri(figure)

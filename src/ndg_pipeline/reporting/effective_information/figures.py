@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import io
 import math
 
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-
-def _data_uri(figure: Figure) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+from ndg_pipeline.reporting.canvas import figure_uri, zoomed_title
 
 
 def _grid(panels: int, width: float = 4.2, height: float = 3.2) -> tuple[Figure, list]:
@@ -51,11 +45,11 @@ def over_epochs(series: pd.DataFrame, experiment: str, columns: dict[str, str]) 
                     label=label if seed == seeds[0] else None,
                 )
         first = frame[frame.layer_index == layer].iloc[0]
-        axis.set_title(f"layer {layer + 1}: {first.n_in} → {first.n_out}")
+        axis.set_title(zoomed_title(f"layer {layer + 1}: {first.n_in} → {first.n_out}", axis), fontsize=10)
         axis.set_xlabel("epoch")
         axis.set_ylabel("bits")
     axes[0].legend(fontsize=8)
-    return _data_uri(figure)
+    return figure_uri(figure, dpi=100)
 
 
 def causal_plane_figure(series: pd.DataFrame, experiment: str) -> str:
@@ -76,4 +70,4 @@ def causal_plane_figure(series: pd.DataFrame, experiment: str) -> str:
         axis.set_xlabel("(S − D)/√2 = EI_parts/√2   (degenerate ← → sensitive)")
         axis.set_ylabel("(S + D)/√2")
     axes[0].legend(fontsize=8)
-    return _data_uri(figure)
+    return figure_uri(figure, dpi=100)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Sequence
 
 import numpy as np
@@ -12,6 +10,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from ndg_pipeline.reporting.canvas import figure_uri
+
 POSITIVE, NEGATIVE = "#e53935", "#1e88e5"
 
 
@@ -19,12 +19,6 @@ def _figure(width: float, height: float) -> Figure:
     figure = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(figure)
     return figure
-
-
-def _data_uri(figure: Figure) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def color_of(value: float) -> str:
@@ -70,7 +64,7 @@ def image_concepts(
                 )
             )
         axis.set_title(f"{concept.kind.upper()} {concept.value:+.2f}\norder {concept.order}", fontsize=9, color=color)
-    return _data_uri(figure)
+    return figure_uri(figure, dpi=100)
 
 
 def shorten(label: str, width: int = 48) -> str:
@@ -89,7 +83,7 @@ def concept_bars(concepts: pd.DataFrame, title: str) -> str:
     axis.axvline(0, color="black", lw=0.8)
     axis.set_xlabel("interaction (effect on the log-odds)")
     axis.set_title(title, fontsize=10)
-    return _data_uri(figure)
+    return figure_uri(figure, dpi=100)
 
 
 def sparsity_figure(curves: pd.DataFrame, salient: float) -> str:
@@ -117,7 +111,7 @@ def sparsity_figure(curves: pd.DataFrame, salient: float) -> str:
     axis.set_ylabel("|I| / max |I| (mean over samples)")
     axis.grid(True, alpha=0.3)
     axis.legend(fontsize=8)
-    return _data_uri(figure)
+    return figure_uri(figure, dpi=100)
 
 
 def transferability_figure(curves: pd.DataFrame) -> str:
@@ -155,4 +149,4 @@ def transferability_figure(curves: pd.DataFrame) -> str:
         right.text(0.5, 0.5, "no second model in this run", ha="center", transform=right.transAxes)
     else:
         right.legend(fontsize=8)
-    return _data_uri(figure)
+    return figure_uri(figure, dpi=100)

@@ -4,15 +4,13 @@ axis leaves out 0 says so in its title."""
 
 from __future__ import annotations
 
-import io
 import math
 
 import pandas as pd
-from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ndg_pipeline.reporting.timeline.figures import data_uri
+from ndg_pipeline.reporting.canvas import figure_uri, zoomed_title
 
 COLUMNS = 3
 
@@ -23,14 +21,6 @@ def drawn_metrics(runs: pd.DataFrame, lens: str) -> tuple[list[str], list[str]]:
     values = mine[mine["converged"]].groupby("metric")["value"].count()
     every = sorted(mine["metric"].unique())
     return [m for m in every if values.get(m, 0) > 0], [m for m in every if values.get(m, 0) == 0]
-
-
-def panel_title(metric: str, axis: Axes) -> str:
-    """``metric``, labelled as zoomed when the panel's y axis leaves out 0 (a small change would look large)."""
-    low, high = axis.get_ylim()
-    if low > 0 or high < 0:
-        return f"{metric} (zoomed: y from {low:.4g} to {high:.4g})"
-    return metric
 
 
 def lens_figure(runs: pd.DataFrame, lens: str) -> str:
@@ -52,13 +42,11 @@ def lens_figure(runs: pd.DataFrame, lens: str) -> str:
             mean = mine.groupby("epoch")[["value", "null"]].mean()
             axis.plot(mean.index, mean["value"], color=colour, linewidth=2.2, marker="o", label=variant)
             axis.plot(mean.index, mean["null"], color=colour, linewidth=1, linestyle="--", alpha=0.6)
-        axis.set_title(panel_title(metric, axis), fontsize=10)
+        axis.set_title(zoomed_title(metric, axis), fontsize=10)
         axis.set_xlabel("epoch")
         axis.grid(alpha=0.3)
     for axis in axes[len(metrics) :]:
         axis.set_visible(False)
     if metrics:
         axes[0].legend(fontsize=8, title="variant (bold: mean; thin: seeds; dashed: null)", title_fontsize=7)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90)
-    return data_uri(buffer.getvalue())
+    return figure_uri(figure, dpi=90)

@@ -3,8 +3,6 @@ data URIs, so the page stays self-contained and the README can show the same tim
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,6 +14,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, SymmetricalLogLocator
 
 from ndg_pipeline.names import GRAPH_SETS, RANDOM_SETS
+from ndg_pipeline.reporting.canvas import figure_uri, png_bytes
 
 EPOCH = "epoch"
 EI_LINEAR_BELOW = 0.1  # bits: the EI panel's symmetric log axis is linear below this (sensitivity can be 0)
@@ -32,18 +31,6 @@ INPUT_STYLES = {
     "full": ("whole input", "tab:blue"),
     "empty": ("baseline alone", "tab:grey"),
 }
-
-
-def png_bytes(figure: Figure, dpi: int = 110) -> bytes:
-    """The figure as PNG bytes."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
-
-
-def data_uri(png: bytes) -> str:
-    """PNG bytes as a data URI for an <img> tag."""
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def _canvas(width: float, height: float, rows: int, columns: int, sharex: bool = False) -> tuple[Figure, np.ndarray]:
@@ -260,7 +247,7 @@ def layers_figure(layers: pd.DataFrame) -> str:
         axis.set_xticks(positions, labels)
         axis.set_xlim(-0.8, len(layers) - 0.2)
         axis.grid(True, axis="y", alpha=0.3)
-    return data_uri(png_bytes(figure))
+    return figure_uri(figure)
 
 
 def concepts_figure(per_class: pd.DataFrame) -> str:
@@ -287,4 +274,4 @@ def concepts_figure(per_class: pd.DataFrame) -> str:
         )
         axis.grid(True, axis="y", alpha=0.3)
     figure.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", ncol=2, fontsize=9)
-    return data_uri(png_bytes(figure))
+    return figure_uri(figure)

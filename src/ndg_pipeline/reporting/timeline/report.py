@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ndg_pipeline.reporting.canvas import data_uri
 from ndg_pipeline.reporting.effective_information import FLAG_NOTE, any_flagged, flag
 from ndg_pipeline.reporting.header import lineage_items, template_environment
 from ndg_pipeline.reporting.report import (
@@ -27,7 +28,6 @@ from ndg_pipeline.reporting.report import (
 from ndg_pipeline.reporting.timeline.figures import (
     EPOCH,
     concepts_figure,
-    data_uri,
     ei_layers,
     has_values,
     layers_figure,
