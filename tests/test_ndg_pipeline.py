@@ -121,6 +121,7 @@ def test_mlflow_runs_are_named_tagged_and_hold_each_parameter_once(finished_proj
         "SequentialRunner",
     )
     assert run["tags.git_commit"]
+    assert run["tags.kedro_command"] == f'kedro run --pipelines=ndg --params "{SMALL}"'  # the command, to re-run it
     params = {column.removeprefix("params."): run[column] for column in runs.columns if column.startswith("params.")}
     assert not [name for name in params if name.startswith("parameters.") or name in ("mine", "data", "record")]
     other_lenses = [

@@ -272,15 +272,29 @@ def rebuild_command(every: Pipeline, name: str, run_params: dict[str, Any]) -> s
         ),
         "__default__",
     )
-    extra = run_params.get("runtime_params") or {}
-    given = ",".join(f"{key}={value}" for key, value in flatten(extra).items())
+    return f"`{run_command(run_params, where)}`"
+
+
+SELECTION = (("--nodes", "node_names"), ("--from-nodes", "from_nodes"), ("--to-nodes", "to_nodes"), ("--tags", "tags"))
+
+
+def run_command(run_params: dict[str, Any], pipeline: str | None = None) -> str:
+    """``kedro run`` with this run's ``--env`` and ``--params``: for ``pipeline``, or (without it) as this run was
+    started, with its pipelines, node selection and pinned versions, so the MLflow tag reproduces the run."""
+    parts = ["kedro run"]
+    if pipeline is not None:
+        parts.append(f"--pipelines={pipeline}")
+    else:
+        names = [name for name in run_params.get("pipeline_names") or [] if name != "__default__"]
+        parts += [f"--pipelines={','.join(names)}"] if names else []
+        parts += [f"{option}={','.join(run_params[key])}" for option, key in SELECTION if run_params.get(key)]
+        pinned = run_params.get("load_versions") or {}
+        parts += [f"--load-versions={','.join(f'{k}:{v}' for k, v in pinned.items())}"] if pinned else []
     env = run_params.get("env")
-    return (
-        f"`kedro run --pipelines={where}"
-        + (f" --env={env}" if env and env != "local" else "")
-        + (f' --params "{given}"' if given else "")
-        + "`"
-    )
+    parts += [f"--env={env}"] if env and env != "local" else []
+    given = ",".join(f"{key}={value}" for key, value in flatten(run_params.get("runtime_params") or {}).items())
+    parts += [f'--params "{given}"'] if given else []
+    return " ".join(parts)
 
 
 def missing_version(folder: Path, wanted: dict[str, Any]) -> str:

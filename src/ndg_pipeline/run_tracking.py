@@ -24,7 +24,7 @@ from kedro_mlflow.framework.hooks import MlflowHook
 from pydantic import BaseModel
 
 from ndg_pipeline.config import RunParams
-from ndg_pipeline.hooks import PARAMS, SUMMARY_PIPELINES, RunSetup, control_label, pipeline_label
+from ndg_pipeline.hooks import PARAMS, SUMMARY_PIPELINES, RunSetup, control_label, pipeline_label, run_command
 from ndg_pipeline.tracking import flatten
 
 UNKNOWN_COMMIT = "unknown (not a git checkout)"
@@ -124,6 +124,7 @@ class RunTracking(MlflowHook):
             "pipeline": pipeline_label(run_params),
             "control": control_label(run_params),
             "git_commit": git_commit(Path(run_params.get("project_path") or Path.cwd())),
+            "kedro_command": run_command(run_params),
         }
         if params is not None and not is_summary(run_params):
             tags |= {"dataset": params.data.name, "alpha": str(params.mine.alpha), "seed": str(params.train.seed)}
