@@ -128,3 +128,11 @@ def test_the_tables_refuse_controls_of_one_dataset_made_from_different_models(pr
     assert refused.returncode != 0 and "Traceback" not in printed
     assert "mnist_sample__random_input.parquet come from the same data but train.epochs=3 vs 2" in printed
     assert len(versions(copy, "data/08_reporting/paper_table3.parquet")) == 1  # the first run's, nothing new
+
+
+def test_the_tables_before_any_control_name_the_pipeline_that_makes_the_results(tmp_path):
+    refused = run_kedro(make_project(tmp_path), "run", "--pipelines=tables", check=False)
+    printed = refused.stdout + refused.stderr
+    assert refused.returncode != 0 and "Traceback" not in printed
+    assert "control_results: No partitions found" in printed
+    assert "rebuild it with `kedro run --pipelines=controls`" in printed  # each control writes <control>.control_results

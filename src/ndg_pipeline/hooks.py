@@ -263,15 +263,10 @@ def rebuild_command(every: Pipeline, name: str, run_params: dict[str, Any]) -> s
     """The command that makes a new version of ``name`` with this run's parameters."""
     from kedro.framework.project import pipelines
 
-    makers = [node.name for node in every.nodes if name in node.outputs]
-    where = next(
-        (
-            key
-            for key, pipe in pipelines.items()
-            if key != "__default__" and makers and makers[0] in {node.name for node in pipe.nodes}
-        ),
-        "__default__",
-    )
+    # a namespaced pipeline makes ``name`` as ``<namespace>.<name>`` (each control's partition of control_results)
+    makers = {node.name for node in every.nodes if any(out == name or out.endswith(f".{name}") for out in node.outputs)}
+    found = [key for key, pipe in pipelines.items() if key != "__default__" and makers <= {n.name for n in pipe.nodes}]
+    where = found[0] if makers and found else "__default__"
     return f"`{run_command(run_params, where)}`"
 
 
