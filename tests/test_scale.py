@@ -154,3 +154,25 @@ def test_scale_parameters_name_the_choices():
     assert ScaleParams(cluster="tcp://10.0.0.5:8786").cluster == "tcp://10.0.0.5:8786"
     with pytest.raises(ValueError, match="scheduler address"):
         ScaleParams(cluster="cluster1")
+
+
+def test_recording_uses_a_folder_of_its_own_and_leaves_another_runs_shards_alone(tmp_path):
+    """A run recording into the same ``scale.store`` at the same time must find its shards where it wrote them."""
+    from ndg_pipeline.config import RecordParams
+    from ndg_pipeline.data.splits import DatasetSplits
+    from ndg_pipeline.ndg.measure import record_splits
+
+    model, train, test = tiny_model(), tiny_split(100, 1), tiny_split(60, 2)
+    theirs = tmp_path / "train" / "activations" / "part-000000.parquet"  # where a run of the old layout wrote
+    theirs.parent.mkdir(parents=True)
+    their_shard = pd.DataFrame({"hidden:0": [9.0]})
+    their_shard.to_parquet(theirs)
+    splits = DatasetSplits("tiny", train, test, ["a", "b", "c"])
+    record = RecordParams(layers=LAYERS, batch_size=8, device="cpu", max_inputs=None)
+    scale = ScaleParams(store=str(tmp_path), shard_rows=24)
+    activations_train, activations_test = record_splits(model, splits, record, scale)
+    expected = record_activations(model, train, LAYERS, "first", 8, None, "cpu", desc=None)
+    pd.testing.assert_frame_equal(activations_train, expected)
+    assert len(activations_test) == 60
+    pd.testing.assert_frame_equal(pd.read_parquet(theirs), their_shard)  # the other run's shard is untouched
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["train"]  # and nothing of this call is left

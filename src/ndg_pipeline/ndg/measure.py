@@ -4,6 +4,7 @@ run's typed parameters. The ndg pipeline runs the stages as separate nodes (ever
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pandas as pd
@@ -24,18 +25,28 @@ def torch_threads(scale: ScaleParams) -> int | None:
 
 def record_splits(model: Model, splits: Splits, record: RecordParams, scale: ScaleParams) -> tuple[pd.DataFrame, ...]:
     """The configured layers recorded on the train and the test split (same network, fixed order), shard by shard
-    in this process or on the Dask cluster of ``scale``; each shard's partition lands in ``scale.store``."""
-    from ndg_pipeline.ndg.sharding import Measure, executor, measure_split, read_partitions
+    in this process or on the Dask cluster of ``scale``. Each shard's partition lands in a folder of this call's own
+    under ``scale.store`` (two runs at once never read or clear each other's shards), removed once read."""
+    from ndg_pipeline.ndg.sharding import Measure, clear_folder, executor, measure_split, read_partitions
 
+    scratch = f"{scale.store.rstrip('/')}/{uuid.uuid4().hex}"
     tables = []
-    with executor(scale.cluster, scale.workers, scale.retries) as run:
-        for name, split in (("train", splits.train), ("test", splits.test)):
-            store = f"{scale.store}/{name}"
-            measure = Measure(
-                record.layers, record.position, record.batch_size, record.device, store, threads=torch_threads(scale)
-            )
-            measure_split(run, model, split, measure, scale.shard_rows, record.max_inputs)
-            tables.append(read_partitions(f"{store}/activations"))
+    try:
+        with executor(scale.cluster, scale.workers, scale.retries) as run:
+            for name, split in (("train", splits.train), ("test", splits.test)):
+                store = f"{scratch}/{name}"
+                measure = Measure(
+                    record.layers,
+                    record.position,
+                    record.batch_size,
+                    record.device,
+                    store,
+                    threads=torch_threads(scale),
+                )
+                measure_split(run, model, split, measure, scale.shard_rows, record.max_inputs)
+                tables.append(read_partitions(f"{store}/activations"))
+    finally:
+        clear_folder(scratch)
     return tables[0], tables[1]
 
 
