@@ -135,4 +135,4 @@ def test_the_tables_before_any_control_name_the_pipeline_that_makes_the_results(
     printed = refused.stdout + refused.stderr
     assert refused.returncode != 0 and "Traceback" not in printed
     assert "control_results: No partitions found" in printed
-    assert "rebuild it with `kedro run --pipelines=controls`" in printed  # each control writes <control>.control_results
+    assert "rebuild it with `kedro run --pipelines=controls`" in printed  # made as <control>.control_results

@@ -132,3 +132,15 @@ def test_unknown_dataset_lists_known_ones():
 def test_bad_parameters_are_named(params, message):
     with pytest.raises(ValueError, match=message):
         validate(params)
+
+
+def test_the_data_fingerprint_names_the_data_not_where_the_project_lies(tmp_path):
+    """Two clones of the project (raw_dir resolves under each) open the same split: one fingerprint; fewer digits,
+    another."""
+    from ndg_pipeline.pipelines.ndg.nodes import prepare_data
+
+    def fingerprint(clone: str, limit: int) -> str:
+        return prepare_data(DataParams(raw_dir=str(tmp_path / clone / "data/01_raw"), limit=limit))[1]["fingerprint"]
+
+    assert fingerprint("clone_a", 300) == fingerprint("clone_b", 300)
+    assert fingerprint("clone_a", 300) != fingerprint("clone_a", 200)

@@ -37,9 +37,11 @@ def prepare_data(data: DataParams) -> tuple[Splits, dict[str, Any]]:
     """Open the dataset named in ``data.name``; also return a JSON summary of it, with its fingerprint."""
     from ndg_pipeline.data import load_dataset
     from ndg_pipeline.lineage import DATA, data_fingerprint
+    from ndg_pipeline.versions import setting_value
 
     splits = load_dataset(data)
-    splits.lineage = {DATA: data_fingerprint({**data.model_dump(), "n": [len(splits.train), len(splits.test)]})}
+    sizes = [len(splits.train), len(splits.test)]  # without raw_dir: a clone elsewhere has the same data fingerprint
+    splits.lineage = {DATA: data_fingerprint({**setting_value(data), "n": sizes})}
     info = {
         "name": splits.name,
         "class_names": splits.class_names,
