@@ -31,5 +31,5 @@ def zoomed_title(title: str, axis: Axes) -> str:
     """``title``, labelled as zoomed with the y range shown when the panel's y axis leaves out 0."""
     low, high = axis.get_ylim()
     if low > 0 or high < 0:
-        return f"{title} (zoomed: y from {low:.4g} to {high:.4g})"
+        return f"{title}\n(zoomed: y from {low:.4g} to {high:.4g})"  # own line: a narrow panel shows it whole
     return title
