@@ -8,6 +8,7 @@ from test_study_answers import _runs
 from test_timeline_report import concepts_frame, timeline_frame
 
 from ndg_pipeline.reporting.readme import (
+    control_tables_block,
     ei_findings_block,
     ei_model_block,
     ei_paper_block,
@@ -266,3 +267,37 @@ def test_another_machines_numbers_are_read_against_the_spread_as_printed() -> No
         "420–450).\n"
         "- Intel Xeon, 2026-12-05: 1 of 1 numbers inside the range.\n"
     )
+
+
+def test_the_control_tables_set_each_control_beside_the_papers_and_say_where_one_was_not_run() -> None:
+    ours, paper = ("mnist_sample", "this project", "MNIST"), ("MNIST", "paper", "MNIST")
+    keys = ["dataset", "source", "paper_dataset"]
+    table3 = pd.DataFrame(
+        [
+            [*ours, 468, 99.9392, 99.5640, 0, np.nan, np.nan, 4, 99.929, 99.691],
+            [*paper, 524, 99.90, 99.85, 0, np.nan, np.nan, 22, 99.94, 99.89],
+        ],
+        columns=[
+            *keys,
+            *(f"{c}_{m}" for c in ("original", "random_model", "random_input") for m in ("edges", "train", "test")),
+        ],
+    )
+    table4 = pd.DataFrame(  # the paper's row only: this project's different-models control was not run
+        [[*paper, 0, np.nan, np.nan, 0]],
+        columns=[
+            *keys,
+            "different_models_edges",
+            "different_models_train",
+            "different_models_test",
+            "different_inputs_edges",
+        ],
+    )
+    table6 = pd.DataFrame(columns=keys)
+    lines = control_tables_block({"table3": table3, "table4": table4, "table6": table6}).splitlines()
+    assert lines[0] == "|  | mnist_sample | paper MNIST |"
+    rows = {line.split(" | ")[0].removeprefix("| "): line.split(" | ")[1:] for line in lines[2:]}
+    assert rows["T3 original"] == ["468, 99.94, 99.56", "524, 99.90, 99.85 |"]
+    assert rows["T3 random model"] == ["0", "0 |"]  # no edge: the count alone
+    assert rows["T3 random input"] == ["4, 99.93, 99.69", "22, 99.94, 99.89 |"]
+    assert rows["T4 different models"] == ["–", "0 |"]  # not run here; the paper's 0 edges
+    assert rows["T6 layer 1"] == ["–", "– |"]

@@ -443,6 +443,47 @@ def ei_findings_block(series: pd.DataFrame) -> str:
     return markdown(["paper (qualitative)", "network", "this run (seeds 0, 1, 2; ranges over seeds)"], rows)
 
 
+CONTROL_ROWS = (  # README label, paper table, column prefix
+    ("T3 original", "table3", "original"),
+    ("T3 random model", "table3", "random_model"),
+    ("T3 random input", "table3", "random_input"),
+    ("T4 different models", "table4", "different_models"),
+    ("T4 different inputs", "table4", "different_inputs"),
+    ("T6 layer 1", "table6", "layer1"),
+    ("T6 layer 2", "table6", "layer2"),
+    ("T6 inter-layer (layer 1 → layer 2)", "table6", "inter_layer"),
+)
+
+
+def control_cell(row: pd.Series, prefix: str) -> str:
+    """``edges, mean train %, mean test %`` of one control; the edge count alone where there is no edge or the
+    accuracies are not given; – where the control was not run."""
+    edges = row.get(f"{prefix}_edges")
+    if edges is None or pd.isna(edges):
+        return "–"
+    accuracies = [row.get(f"{prefix}_{split}") for split in ("train", "test")]
+    if int(edges) == 0 or any(value is None or pd.isna(value) for value in accuracies):
+        return format_exact(int(edges))
+    return f"{int(edges)}, " + ", ".join(f"{value:.2f}" for value in accuracies)
+
+
+def control_tables_block(tables: Mapping[str, pd.DataFrame]) -> str:
+    """Tables 3, 4 and 6 (``tables``: the tables pipeline's paper_table3/4/6): one column per dataset that has
+    controls and one beside it for the paper's numbers, one row per control."""
+    from ndg_pipeline.reporting.tables import OURS
+
+    columns = tables["table3"][["dataset", "source", "paper_dataset"]].itertuples(index=False)
+    labels = [row.dataset if row.source == OURS else f"paper {row.paper_dataset}" for row in columns]
+    indexed = {name: table.set_index(["dataset", "source"]) for name, table in tables.items()}
+    keys = list(indexed["table3"].index)
+
+    def cell(table: str, key: tuple[str, str], prefix: str) -> str:
+        return control_cell(indexed[table].loc[key], prefix) if key in indexed[table].index else "–"
+
+    rows = [[label, *(cell(table, key, prefix) for key in keys)] for label, table, prefix in CONTROL_ROWS]
+    return markdown(["", *labels], rows)
+
+
 def ei_model_block(layers: pd.DataFrame) -> str:
     """The trained CNN's measured Linear layers (our extension): EI_parts and sensitivity with their flags and the
     share of intervened outputs outside their range."""
@@ -539,6 +580,10 @@ def blocks(load: Loader, recorded: pd.DataFrame | None = None) -> dict[str, str]
         found["timeline-findings"] = timeline_findings(
             timeline, load("concept_neurons"), format_exact(float(load("run:mine.alpha")))
         )
+    try:
+        found["control-tables"] = control_tables_block({f"table{n}": load(f"paper_table{n}") for n in (3, 4, 6)})
+    except DatasetError as error:
+        print(f"no control tables: {error}", file=sys.stderr)
     found |= study_blocks(answers)
     return found
 
