@@ -178,6 +178,7 @@ def test_a_run_no_saved_version_matches_is_refused_before_any_work(trained, case
     assert all(entry in block for entry in entries)
     assert "no version made with this run's parameters" in block or "no saved version yet" in block
     assert cause in block and "Fix: make" in block and "--load-versions=" in block
+    assert "--pipelines=controls" not in block  # each entry's own maker, not a pipeline that makes a namespaced copy
     assert "Traceback" not in output_of(result) and len(error_block(result)) <= 8
     assert sorted(written_files(project)) == sorted(before)  # nothing written, not even a record
 

@@ -263,8 +263,11 @@ def rebuild_command(every: Pipeline, name: str, run_params: dict[str, Any]) -> s
     """The command that makes a new version of ``name`` with this run's parameters."""
     from kedro.framework.project import pipelines
 
-    # a namespaced pipeline makes ``name`` as ``<namespace>.<name>`` (each control's partition of control_results)
-    makers = {node.name for node in every.nodes if any(out == name or out.endswith(f".{name}") for out in node.outputs)}
+    # the node that makes ``name``; else those that make it as ``<namespace>.<name>`` (each control's partition of
+    # control_results), not the namespaced copies of an entry a plain node makes (two_models.trained_model)
+    makers = {node.name for node in every.nodes if name in node.outputs} or {
+        node.name for node in every.nodes if any(out.endswith(f".{name}") for out in node.outputs)
+    }
     found = [key for key, pipe in pipelines.items() if key != "__default__" and makers <= {n.name for n in pipe.nodes}]
     where = found[0] if makers and found else "__default__"
     return f"`{run_command(run_params, where)}`"
