@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ndg_pipeline.reporting.report import format_exact, format_fraction, format_percent
+from ndg_pipeline.reporting.report import MISSING, format_exact, format_fraction, format_percent, is_missing
 from ndg_pipeline.versions import versions
 
 Loader = Callable[[str], Any]
@@ -459,12 +459,10 @@ def control_cell(row: pd.Series, prefix: str) -> str:
     """``edges, mean train %, mean test %`` of one control; the edge count alone where there is no edge or the
     accuracies are not given; – where the control was not run."""
     edges = row.get(f"{prefix}_edges")
-    if edges is None or pd.isna(edges):
-        return "–"
     accuracies = [row.get(f"{prefix}_{split}") for split in ("train", "test")]
-    if int(edges) == 0 or any(value is None or pd.isna(value) for value in accuracies):
-        return format_exact(int(edges))
-    return f"{int(edges)}, " + ", ".join(f"{value:.2f}" for value in accuracies)
+    if is_missing(edges) or edges == 0 or any(is_missing(value) for value in accuracies):
+        return format_exact(edges)
+    return ", ".join([format_exact(edges), *map(format_percent, accuracies)])
 
 
 def control_tables_block(tables: Mapping[str, pd.DataFrame]) -> str:
@@ -478,7 +476,7 @@ def control_tables_block(tables: Mapping[str, pd.DataFrame]) -> str:
     keys = list(indexed["table3"].index)
 
     def cell(table: str, key: tuple[str, str], prefix: str) -> str:
-        return control_cell(indexed[table].loc[key], prefix) if key in indexed[table].index else "–"
+        return control_cell(indexed[table].loc[key], prefix) if key in indexed[table].index else MISSING
 
     rows = [[label, *(cell(table, key, prefix) for key in keys)] for label, table, prefix in CONTROL_ROWS]
     return markdown(["", *labels], rows)
