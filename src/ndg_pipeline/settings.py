@@ -1,5 +1,6 @@
 """Kedro project settings: hooks, and the config resolvers (paths pinned to the project root, merged groups)."""
 
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,12 @@ from kedro.utils import find_kedro_project
 from ndg_pipeline.hooks import Interrupts, KilledRuns, Lineage, RunSetup
 from ndg_pipeline.reporting.bundle import ReportBundle
 from ndg_pipeline.run_tracking import RunTracking
+
+# Deprecation warnings that the pinned libraries raise about each other's internals at every start, which no user of
+# this project can act on (about 60 lines before a run's first log line): Kedro's config loader calling OmegaConf's
+# renamed register_new_resolver, kedro-viz's ORJSONResponse. Every other warning still shows.
+for _message in (r"register_new_resolver\(\) is deprecated", r"ORJSONResponse is deprecated"):
+    warnings.filterwarnings("ignore", message=_message)
 
 
 def project_path(relative: str = "") -> str:
