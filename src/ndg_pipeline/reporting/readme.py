@@ -456,11 +456,11 @@ CONTROL_ROWS = (  # README label, paper table, column prefix
 
 
 def control_cell(row: pd.Series, prefix: str) -> str:
-    """``edges, mean train %, mean test %`` of one control; the edge count alone where there is no edge or the
-    accuracies are not given; – where the control was not run."""
+    """``edges, mean train %, mean test %`` of one control; the edge count alone where the accuracies are not given
+    (no edge to average over); – where the control was not run."""
     edges = row.get(f"{prefix}_edges")
     accuracies = [row.get(f"{prefix}_{split}") for split in ("train", "test")]
-    if is_missing(edges) or edges == 0 or any(is_missing(value) for value in accuracies):
+    if any(is_missing(value) for value in accuracies):  # format_exact shows missing edges as –
         return format_exact(edges)
     return ", ".join([format_exact(edges), *map(format_percent, accuracies)])
 
